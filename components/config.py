@@ -1,0 +1,296 @@
+"""Typed, validated stack configuration: the one module that reads ``pulumi.Config``.
+
+``load_stack_config()`` turns the stack's config (``Pulumi.<stack>.yaml``) into one frozen
+``StackConfig``. Every other module receives typed values from it. Invalid config raises
+``ConfigError`` before ``__main__.py`` registers any resource, with one line per problem
+that names the key, the bad value and what is allowed, e.g.::
+
+    tiketi:network.natGateways: "double" is not allowed; expected "perAz" or "single"
+
+``parse_stack_config()`` is the pure core (a dict of raw config strings in, ``StackConfig``
+out) so tests exercise validation without a Pulumi engine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+PROJECT = "tiketi"
+REQUIRED_TAG_NAMES = ("Project", "Environment", "ManagedBy")
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class ConfigError(pulumi.RunError):
+    """Stack config is invalid. ``RunError`` makes Pulumi print the message without a traceback."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack config:\n  " + "\n  ".join(problems))
+
+
+class _Section(BaseModel):
+    """A config object: camelCase keys in YAML, unknown keys rejected, immutable once parsed."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+class AwsSettings(_Section):
+    """Read from the ``aws:`` namespace so explicit providers can copy the default provider."""
+
+    region: str
+    default_tags: dict[str, str]
+
+    @field_validator("region")
+    @classmethod
+    def _region_shape(cls, region: str) -> str:
+        if not _REGION_PATTERN.match(region):
+            raise ValueError("is not an AWS region name; expected e.g. ap-northeast-2")
+        return region
+
+
+class NetworkSettings(_Section):
+    """``tiketi:network``: the VPC the AWS stacks build (see components/network.py)."""
+
+    vpc_cidr: ipaddress.IPv4Network
+    availability_zones: list[str] = Field(min_length=2, max_length=3)
+    nat_gateways: Literal["perAz", "single"] = "perAz"
+    flow_logs_retention_days: int = 90
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_slash_16(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        # The subnet plan carves fixed /24 and /20 blocks out of a /16 (network.plan_subnets).
+        if cidr.prefixlen != 16 or not cidr.is_private:
+            raise ValueError("is not allowed; expected a private (RFC 1918) /16 such as 10.0.0.0/16")
+        return cidr
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _unique_zones(cls, zones: list[str]) -> list[str]:
+        if len(set(zones)) != len(zones):
+            raise ValueError("must name distinct availability zones")
+        return zones
+
+    @field_validator("flow_logs_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, days: int) -> int:
+        return _check_retention(days)
+
+
+class KindSettings(_Section):
+    """``tiketi:kubernetes`` on the local stack: which kubeconfig context is the kind cluster."""
+
+    context: str = "kind-tiketi"
+
+
+class StackConfig(BaseModel):
+    """Everything ``__main__.py`` needs to decide what to build, already validated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str
+    stack: str
+    platform: Literal["kind", "aws"]
+    aws: AwsSettings | None = None
+    network: NetworkSettings | None = None
+    kubernetes: KindSettings | None = None
+
+    @property
+    def is_aws(self) -> bool:
+        return self.platform == "aws"
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> StackConfig:
+        if self.aws is not None and self.network is not None:
+            _check_zones_in_region(self.network.availability_zones, self.aws.region)
+        return self
+
+
+# Which top-level `tiketi:` keys exist and which StackConfig field each fills.
+_TIKETI_KEYS = {"platform": "platform", "network": "network", "kubernetes": "kubernetes"}
+
+
+class _KeyProblem(ValueError):
+    """A cross-field problem that knows which config key it is about."""
+
+    def __init__(self, key: str, value: Any, what: str):
+        self.key, self.value, self.what = key, value, what
+        super().__init__(what)
+
+
+def _check_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ValueError(f"is not a CloudWatch Logs retention period; expected one of {allowed}")
+    return days
+
+
+def _check_zones_in_region(zones: list[str], region: str) -> None:
+    for index, zone in enumerate(zones):
+        if not re.fullmatch(re.escape(region) + r"[a-z]", zone):
+            raise _KeyProblem(
+                f"tiketi:network.availabilityZones[{index}]",
+                zone,
+                f"is not an availability zone of aws:region {region} (expected {region}a, {region}b, ...)",
+            )
+
+
+def _default_tag_problems(tags: Mapping[str, str], stack: str) -> list[str]:
+    expected = {"Project": "Tiketi", "Environment": stack, "ManagedBy": "Pulumi"}
+    return [
+        f'aws:defaultTags.tags.{name}: {_describe(tags.get(name))} must be "{value}" '
+        "so every AWS resource carries the required tags"
+        for name, value in expected.items()
+        if tags.get(name) != value
+    ]
+
+
+# Sections that only make sense on one platform.
+_PLATFORM_SECTIONS = {"network": "aws", "kubernetes": "kind"}
+
+
+def _decode(raw: Any) -> Any:
+    """Pulumi hands config values over as strings; objects and lists arrive JSON-encoded."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _describe(value: Any) -> str:
+    return json.dumps(value, default=str) if value is not None else "(not set)"
+
+
+def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any]) -> StackConfig:
+    """Validate raw config (``{"tiketi:network": "{...}", "aws:region": "..."}``)."""
+    problems: list[str] = []
+    if project != PROJECT:
+        problems.append(f'project: "{project}" is not this program; expected "{PROJECT}"')
+
+    fields: dict[str, Any] = {"project": project, "stack": stack}
+    for full_key, value in raw.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != PROJECT:
+            continue
+        if key not in _TIKETI_KEYS:
+            allowed = ", ".join(f"tiketi:{k}" for k in _TIKETI_KEYS)
+            problems.append(f"{full_key}: unknown key; allowed keys are {allowed}")
+            continue
+        fields[_TIKETI_KEYS[key]] = _decode(value)
+
+    platform = fields.get("platform")
+    if platform is None:
+        problems.append('tiketi:platform: is required; expected "kind" (local) or "aws"')
+    for section, owner in _PLATFORM_SECTIONS.items():
+        if section in fields and platform in ("kind", "aws") and platform != owner:
+            problems.append(f"tiketi:{section}: is only for tiketi:platform {owner}, not {platform}; remove it")
+    if platform == "aws":
+        problems += _aws_problems(stack, raw, fields)
+
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return StackConfig.model_validate(fields)
+    except ValidationError as error:
+        raise ConfigError(_explain(error)) from None
+
+
+def _aws_problems(stack: str, raw: Mapping[str, Any], fields: dict[str, Any]) -> list[str]:
+    """Check the aws: namespace and copy it into ``fields`` for AwsSettings."""
+    problems = []
+    if "network" not in fields:
+        problems.append("tiketi:network: is required when tiketi:platform is aws")
+    region = raw.get("aws:region")
+    if region is None:
+        problems.append("aws:region: is required when tiketi:platform is aws")
+    default_tags = _decode(raw.get("aws:defaultTags"))
+    tags = default_tags.get("tags") if isinstance(default_tags, dict) else None
+    if not isinstance(tags, dict):
+        problems.append(
+            f"aws:defaultTags: {_describe(default_tags)} must be an object with a tags map "
+            "(Project, Environment, ManagedBy) when tiketi:platform is aws"
+        )
+    else:
+        problems += _default_tag_problems(tags, stack)
+    if region is not None and isinstance(tags, dict):
+        fields["aws"] = {"region": region, "defaultTags": tags}
+    return problems
+
+
+def _explain(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, _KeyProblem):
+            problems.append(f"{cause.key}: {_describe(cause.value)} {cause.what}")
+            continue
+        key = _key_name(item["loc"])
+        kind, message = item["type"], item["msg"].removeprefix("Value error, ")
+        if kind == "missing":
+            problems.append(f"{key}: is required")
+        elif kind == "extra_forbidden":
+            problems.append(f"{key}: unknown key ({_describe(item['input'])}); check the spelling")
+        elif kind == "literal_error":
+            expected = item["ctx"]["expected"].replace("'", '"')
+            problems.append(f"{key}: {_describe(item['input'])} is not allowed; expected {expected}")
+        else:
+            problems.append(f"{key}: {_describe(item['input'])} {_lower_first(message)}")
+    return problems
+
+
+def _key_name(loc: tuple[Any, ...]) -> str:
+    section, *rest = loc
+    if section == "aws":
+        # AwsSettings is assembled from aws:region and aws:defaultTags.tags (parse_stack_config).
+        if rest[:1] == ["defaultTags"]:
+            return ".".join(["aws:defaultTags.tags", *map(str, rest[1:])])
+        return "aws:region"
+    name = f"tiketi:{section}"
+    for part in rest:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return name
+
+
+def _lower_first(text: str) -> str:
+    if text.startswith(("is ", "must ", "expected ")):
+        return text
+    return "is invalid: " + text[:1].lower() + text[1:]
+
+
+def _all_config() -> dict[str, Any]:
+    """Every config key the engine passed, so unknown (misspelt) `tiketi:` keys are caught.
+
+    A real `pulumi up` passes config through the PULUMI_CONFIG environment variable; the
+    mock engine (tests, offline render) sets it with ``set_all_config``. Read both.
+    """
+    merged = dict(pulumi.runtime.get_config_env())
+    merged.update(pulumi.runtime.config.CONFIG.get())
+    return merged
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate this stack's config; raise ConfigError before anything is registered."""
+    return parse_stack_config(pulumi.get_project(), pulumi.get_stack(), _all_config())

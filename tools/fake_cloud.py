@@ -1,0 +1,106 @@
+"""What the mock engine answers in place of AWS and Kubernetes.
+
+Resources echo their inputs plus the outputs the real provider computes (``id``, ``arn``,
+endpoints, DNS names) in realistic shapes, so ``.apply`` code in the program runs on
+values like the real ones. Invokes (data sources) answer from a table; an invoke the
+table does not know fails loudly rather than returning ``{}``, because a silent empty
+answer would let the render show a program that cannot work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+
+ACCOUNT_ID = "123456789012"
+# How the engine marks a secret inside serialized properties.
+SECRET_SIG_KEY = rpc._special_sig_key
+SECRET_SIG = rpc._special_secret_sig
+
+
+def _short_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class FakeCloud(pulumi.runtime.Mocks):
+    def __init__(self, stack: str, region: str):
+        self.stack = stack
+        self.region = region
+
+    # --- resources -------------------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        state = dict(args.inputs)
+        resource_id = args.resource_id or f"{args.name}-{_short_hash(args.typ + args.name)}"
+        if args.typ.startswith("aws:"):
+            state.setdefault("arn", self._arn(args.typ, args.name, state))
+        computed = _COMPUTED.get(args.typ)
+        if computed is not None:
+            state.update(computed(self, args.name, state))
+        if args.typ.startswith("random:") and "result" not in state:
+            # The random provider marks `result` secret; mirror it so the secret checks see it.
+            value = ("mock" + hashlib.sha256(args.name.encode()).hexdigest())[: int(state.get("length", 32))]
+            state["result"] = {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+        return resource_id, state
+
+    def _arn(self, typ: str, name: str, state: dict) -> str:
+        service = typ.split(":")[1].split("/")[0]
+        resource = state.get("name") or name
+        if service in ("iam", "s3", "cloudfront"):
+            return f"arn:aws:{service}::{ACCOUNT_ID}:{resource}"
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+    # --- invokes ---------------------------------------------------------------------
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        answer = _INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(
+                f"the mock engine has no answer for invoke {args.token}; add one to tools/fake_cloud.py"
+            )
+        return answer(self, args.args)
+
+
+def _vpc_like(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"ownerId": ACCOUNT_ID}
+
+
+def _log_group(cloud: FakeCloud, name: str, state: dict) -> dict:
+    group = state.get("name") or name
+    return {"arn": f"arn:aws:logs:{cloud.region}:{ACCOUNT_ID}:log-group:{group}"}
+
+
+def _iam_role(cloud: FakeCloud, name: str, state: dict) -> dict:
+    role = state.get("name") or name
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "name": role, "uniqueId": "AROA" + _short_hash(role, 16)}
+
+
+_COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:ec2/vpc:Vpc": _vpc_like,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:iam/role:Role": _iam_role,
+}
+
+_INVOKES: dict[str, Callable[[FakeCloud, dict], dict]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda cloud, _: {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-render",
+        "userId": "AIDAOFFLINERENDER",
+        "id": ACCOUNT_ID,
+    },
+    "aws:index/getPartition:getPartition": lambda cloud, _: {
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "id": "aws",
+    },
+    "aws:index/getRegion:getRegion": lambda cloud, args: {
+        "name": args.get("region") or cloud.region,
+        "region": args.get("region") or cloud.region,
+        "id": args.get("region") or cloud.region,
+    },
+}
+

@@ -1,0 +1,214 @@
+"""Offline render: evaluate the real program for one stack on the mock engine, no cloud needed.
+
+    python -m tools.render STACK [--out build]      (or: make render STACK=prod)
+
+Writes ``build/<stack>/``:
+
+- ``resources.json``: every registration (type, name, parent, provider, inputs) with
+  secret values masked;
+- ``summary.txt``: component -> resources and their key settings (also printed);
+- ``kubernetes/*.yaml``: every Kubernetes object, once the stack has any;
+- ``lambda/*.zip``: every Lambda deployment archive, once the stack has any.
+
+Exits 1 with a readable message when the program fails (bad config included) or a
+program-wide rule (tools/invariants.py) is violated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from tools.invariants import check_all
+from tools.mock_engine import ROOT, ProgramError, Registration, available_stacks, is_secret, run_program
+from tools.snapshot import Snapshot
+
+MASK = "[secret]"
+
+# Input keys worth a glance in the summary, per resource type (first match wins).
+KEY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone", "tags.Tier"),
+    "aws:ec2/route:Route": ("destinationCidrBlock", "gatewayId", "natGatewayId"),
+    "aws:ec2/routeTable:RouteTable": ("tags.Tier",),
+    "aws:ec2/natGateway:NatGateway": ("subnetId",),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName", "vpcEndpointType"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
+        "ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId", "prefixListId",
+    ),
+    "aws:ec2/flowLog:FlowLog": ("trafficType", "logDestinationType", "maxAggregationInterval"),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+}
+
+
+def mask(value: Any) -> Any:
+    if is_secret(value):
+        return MASK
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return f"<{type(value).__name__}>"
+    return value
+
+
+def _lookup(inputs: dict, dotted: str) -> Any:
+    value: Any = inputs
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _format(value: Any, names_by_id: dict[str, str]) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and value in names_by_id:
+        return f"->{names_by_id[value]}"  # a reference to another resource: show its name
+    return MASK if is_secret(value) else str(value)
+
+
+def key_settings(resource: Registration, names_by_id: dict[str, str]) -> str:
+    keys = KEY_SETTINGS.get(resource.type, ())
+    shown = [(k, _lookup(resource.inputs, k)) for k in keys]
+    return "  ".join(f"{k.split('.')[-1]}={_format(v, names_by_id)}" for k, v in shown if v is not None)
+
+
+def summary(snap: Snapshot) -> str:
+    names_by_id = {r.id: r.name for r in snap.registrations if r.id}
+    groups: dict[str, list[Registration]] = {}
+    # Registration order depends on the event loop; sort so two renders diff cleanly.
+    for resource in sorted(snap.registrations, key=lambda r: (r.type, r.name)):
+        if not resource.custom:
+            continue
+        top = snap.component_of(resource)
+        label = f"{top.name} ({top.type})" if top else "(stack level)"
+        groups.setdefault(label, []).append(resource)
+    custom = sum(len(v) for v in groups.values())
+    lines = [f"tiketi/{snap.stack}: {custom} resources in {len(snap.components())} components"]
+    for label, resources in groups.items():
+        lines.append("")
+        lines.append(label)
+        for r in resources:
+            lines.append(f"  {r.type:<58} {r.name:<40} {key_settings(r, names_by_id)}".rstrip())
+    if snap.outputs:
+        lines += ["", "stack outputs"]
+        for key, value in sorted(snap.outputs.items()):
+            lines.append(f"  {key} = {json.dumps(mask(value))}")
+    return "\n".join(lines) + "\n"
+
+
+def kubernetes_objects(snap: Snapshot) -> list[tuple[str, dict]]:
+    """Every Kubernetes object the stack registers, as the manifest the provider applies."""
+    objects = []
+    for r in snap.registrations:
+        if not r.custom or r.is_provider or not r.type.startswith("kubernetes:"):
+            continue
+        group_version, kind = r.type.split(":")[1:]
+        if group_version.startswith("helm.sh/") or kind.endswith("List"):
+            continue
+        manifest = {"apiVersion": group_version.removeprefix("core/"), "kind": kind}
+        manifest.update({k: v for k, v in mask(r.inputs).items() if k not in ("apiVersion", "kind")})
+        objects.append((f"{kind.lower()}-{r.name}", manifest))
+    return objects
+
+
+def archive_bytes(archive: pulumi.Archive) -> bytes:
+    """Zip an archive the way the Pulumi engine uploads it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        _add_archive(zipped, archive, "")
+    return buffer.getvalue()
+
+
+def _add_archive(zipped: zipfile.ZipFile, archive: Any, prefix: str) -> None:
+    if isinstance(archive, pulumi.FileArchive):
+        root = Path(archive.path)
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            zipped.write(path, prefix + path.relative_to(root).as_posix())
+    elif isinstance(archive, pulumi.AssetArchive):
+        for name, member in sorted(archive.assets.items()):
+            if isinstance(member, pulumi.StringAsset):
+                zipped.writestr(prefix + name, member.text)
+            elif isinstance(member, pulumi.FileAsset):
+                zipped.write(member.path, prefix + name)
+            else:
+                _add_archive(zipped, member, f"{prefix}{name}/")
+    else:
+        raise TypeError(f"cannot render archive of type {type(archive).__name__}")
+
+
+def lambda_archives(snap: Snapshot) -> list[tuple[str, pulumi.Archive]]:
+    return [
+        (r.name, r.inputs["code"])
+        for r in snap.all("aws:lambda/function:Function")
+        if isinstance(r.inputs.get("code"), pulumi.Archive)
+    ]
+
+
+def write(snap: Snapshot, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    inventory = [
+        {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "provider": r.provider,
+         "custom": r.custom, "inputs": mask(r.inputs)}
+        for r in sorted(snap.registrations, key=lambda r: r.urn)
+    ]
+    (out / "resources.json").write_text(json.dumps(inventory, indent=2, sort_keys=True) + "\n")
+    (out / "summary.txt").write_text(summary(snap))
+    objects = kubernetes_objects(snap)
+    if objects:
+        (out / "kubernetes").mkdir()
+        for index, (name, manifest) in enumerate(objects):
+            path = out / "kubernetes" / f"{index:03d}-{name}.yaml"
+            path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+    archives = lambda_archives(snap)
+    if archives:
+        (out / "lambda").mkdir()
+        for name, archive in archives:
+            (out / "lambda" / f"{name}.zip").write_bytes(archive_bytes(archive))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help=f"one of: {', '.join(available_stacks())}")
+    parser.add_argument("--out", default=str(ROOT / "build"), help="output folder (default: build/)")
+    parser.add_argument("--quiet", action="store_true", help="do not print the summary")
+    options = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    try:
+        snap = Snapshot(run_program(options.stack))
+    except ProgramError as error:
+        print(f"render {options.stack}: the program failed:\n{error}", file=sys.stderr)
+        return 1
+    out = Path(options.out) / options.stack
+    write(snap, out)
+    if not options.quiet:
+        print(summary(snap), end="")
+    problems = check_all(snap)
+    elapsed = time.perf_counter() - started
+    if problems:
+        print(f"\nrender {options.stack}: {len(problems)} rule violation(s):", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"\nrendered {options.stack} to {out} in {elapsed:.2f}s: {len(snap.registrations)} registrations, rules ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
