@@ -131,7 +131,7 @@ class StackConfig(BaseModel):
 _TIKETI_KEYS = {"platform": "platform", "network": "network", "kubernetes": "kubernetes"}
 
 
-class _KeyProblem(ValueError):
+class _KeyProblemError(ValueError):
     """A cross-field problem that knows which config key it is about."""
 
     def __init__(self, key: str, value: Any, what: str):
@@ -149,7 +149,7 @@ def _check_retention(days: int) -> int:
 def _check_zones_in_region(zones: list[str], region: str) -> None:
     for index, zone in enumerate(zones):
         if not re.fullmatch(re.escape(region) + r"[a-z]", zone):
-            raise _KeyProblem(
+            raise _KeyProblemError(
                 f"tiketi:network.availabilityZones[{index}]",
                 zone,
                 f"is not an availability zone of aws:region {region} (expected {region}a, {region}b, ...)",
@@ -244,7 +244,7 @@ def _explain(error: ValidationError) -> list[str]:
     problems = []
     for item in error.errors():
         cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, _KeyProblem):
+        if isinstance(cause, _KeyProblemError):
             problems.append(f"{cause.key}: {_describe(cause.value)} {cause.what}")
             continue
         key = _key_name(item["loc"])

@@ -145,7 +145,8 @@ def _add_archive(zipped: zipfile.ZipFile, archive: Any, prefix: str) -> None:
             elif isinstance(member, pulumi.FileAsset):
                 zipped.write(member.path, prefix + name)
             else:
-                _add_archive(zipped, member, f"{prefix}{name}/")
+                # A nested archive under "." is merged into the root, as the engine does.
+                _add_archive(zipped, member, prefix if name in (".", "") else f"{prefix}{name}/")
     else:
         raise TypeError(f"cannot render archive of type {type(archive).__name__}")
 
