@@ -209,6 +209,8 @@ def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any]) -> Stac
             problems.append(f"tiketi:{section}: is only for tiketi:platform {owner}, not {platform}; remove it")
     if platform == "aws":
         problems += _aws_problems(stack, raw, fields)
+    elif platform == "kind":
+        fields.setdefault("kubernetes", {})  # every KindSettings key has a default
 
     if problems:
         raise ConfigError(problems)

@@ -224,3 +224,8 @@ def test_bad_config_fails_the_program_before_any_resource_is_registered():
         run_program("prod", config_overrides={"tiketi:network": bad_network})
     assert 'tiketi:network.natGateways: "double" is not allowed' in str(caught.value)
     assert caught.value.registrations == []
+
+
+def test_kind_settings_default_to_the_kind_tiketi_context():
+    config = parse_stack_config("tiketi", "local", {"tiketi:platform": "kind"})
+    assert config.kubernetes.context == "kind-tiketi"

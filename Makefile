@@ -1,0 +1,67 @@
+# Tiketi infrastructure: developer and CI entry points. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := venv
+BIN := $(VENV)/bin
+STACKS := local staging prod
+STACK ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test lint render render-all preview up bench clean
+
+help:
+	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
+	@echo "make render STACK=<stack> offline render of one stack into build/<stack>/ (no cloud, no Pulumi CLI)"
+	@echo "make render-all           render every stack: $(STACKS)"
+	@echo "make preview STACK=<stack> pulumi preview (needs the Pulumi CLI, a backend and cloud credentials)"
+	@echo "make up STACK=<stack>     pulumi up (same requirements)"
+	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
+
+# The venv is rebuilt whenever requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+define require_stack
+	@if [ -z "$(STACK)" ]; then echo "error: say which stack, e.g. make $(1) STACK=staging (stacks: $(STACKS))" >&2; exit 2; fi
+endef
+
+render: venv
+	$(call require_stack,render)
+	$(BIN)/python -m tools.render $(STACK)
+
+render-all: venv
+	@for stack in $(STACKS); do $(BIN)/python -m tools.render $$stack --quiet || exit 1; done
+
+define require_pulumi
+	@command -v pulumi >/dev/null 2>&1 || { \
+	  echo "error: the Pulumi CLI is not installed. Install it (https://www.pulumi.com/docs/install/)," >&2; \
+	  echo "log in to your state backend (pulumi login ...), then run this again." >&2; \
+	  echo "Offline alternative that needs neither: make render STACK=$(STACK)" >&2; exit 127; }
+endef
+
+preview: venv
+	$(call require_stack,preview)
+	$(call require_pulumi)
+	pulumi preview --stack $(STACK) --diff
+
+up: venv
+	$(call require_stack,up)
+	$(call require_pulumi)
+	pulumi up --stack $(STACK)
+
+bench: venv
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
