@@ -61,7 +61,7 @@ up: venv
 	pulumi up --stack $(STACK)
 
 bench: venv
-	@echo "no benchmarks yet"
+	$(BIN)/python -m tests.benchmarks.bench_lambdas
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,95 @@
+"""A stand-in ticket-service on 127.0.0.1 that records every call and misbehaves on request.
+
+The message's ``userId`` chooses the behaviour, so a test says what should happen in the
+message itself: ``slow-<ms>`` answers after a delay, ``status-<code>`` answers with that
+status, ``hang`` answers after ``hang_seconds`` (longer than the worker's timeout in tests).
+``latency_seconds`` delays every answer (the benchmark uses 200 ms).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Call:
+    path: str
+    headers: dict[str, str]
+    body: dict
+    started: float
+    finished: float = 0.0
+
+
+@dataclass
+class TicketServer:
+    latency_seconds: float = 0.0
+    hang_seconds: float = 2.0
+    calls: list[Call] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                started = time.monotonic()
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                call = Call(self.path, {k.lower(): v for k, v in self.headers.items()}, body, started)
+                with owner._lock:
+                    owner.calls.append(call)
+                status = owner._behave(str(body.get("userId", "")))
+                payload = json.dumps({"ok": 200 <= status < 300}).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout tests)
+                call.finished = time.monotonic()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False  # do not wait for "hang" answers nobody reads
+        # A short poll interval so shutdown() returns at once instead of after half a second.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+
+    def _behave(self, user: str) -> int:
+        delay = self.latency_seconds
+        status = 200
+        if user.startswith("slow-"):
+            delay += int(user.removeprefix("slow-")) / 1000
+        elif user.startswith("status-"):
+            status = int(user.removeprefix("status-"))
+        elif user == "hang":
+            delay += self.hang_seconds
+        if delay:
+            time.sleep(delay)
+        return status
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> TicketServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def keys(self) -> list[str]:
+        return [c.headers.get("idempotency-key", "") for c in self.calls]
