@@ -13,26 +13,26 @@ out) so tests exercise validation without a Pulumi engine.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from components.config_sections import (
+    AlertsSettings,
+    AwsSettings,
+    CacheSettings,
+    DatabaseSettings,
+    KindSettings,
+    NetworkSettings,
+    SecretsSettings,
+    _KeyProblemError,
+)
 
 PROJECT = "tiketi"
-REQUIRED_TAG_NAMES = ("Project", "Environment", "ManagedBy")
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
-
-_REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 class ConfigError(pulumi.RunError):
@@ -41,67 +41,6 @@ class ConfigError(pulumi.RunError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("invalid stack config:\n  " + "\n  ".join(problems))
-
-
-class _Section(BaseModel):
-    """A config object: camelCase keys in YAML, unknown keys rejected, immutable once parsed."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        coerce_numbers_to_str=True,
-    )
-
-
-class AwsSettings(_Section):
-    """Read from the ``aws:`` namespace so explicit providers can copy the default provider."""
-
-    region: str
-    default_tags: dict[str, str]
-
-    @field_validator("region")
-    @classmethod
-    def _region_shape(cls, region: str) -> str:
-        if not _REGION_PATTERN.match(region):
-            raise ValueError("is not an AWS region name; expected e.g. ap-northeast-2")
-        return region
-
-
-class NetworkSettings(_Section):
-    """``tiketi:network``: the VPC the AWS stacks build (see components/network.py)."""
-
-    vpc_cidr: ipaddress.IPv4Network
-    availability_zones: list[str] = Field(min_length=2, max_length=3)
-    nat_gateways: Literal["perAz", "single"] = "perAz"
-    flow_logs_retention_days: int = 90
-
-    @field_validator("vpc_cidr")
-    @classmethod
-    def _private_slash_16(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-        # The subnet plan carves fixed /24 and /20 blocks out of a /16 (network.plan_subnets).
-        if cidr.prefixlen != 16 or not cidr.is_private:
-            raise ValueError("is not allowed; expected a private (RFC 1918) /16 such as 10.0.0.0/16")
-        return cidr
-
-    @field_validator("availability_zones")
-    @classmethod
-    def _unique_zones(cls, zones: list[str]) -> list[str]:
-        if len(set(zones)) != len(zones):
-            raise ValueError("must name distinct availability zones")
-        return zones
-
-    @field_validator("flow_logs_retention_days")
-    @classmethod
-    def _cloudwatch_retention(cls, days: int) -> int:
-        return _check_retention(days)
-
-
-class KindSettings(_Section):
-    """``tiketi:kubernetes`` on the local stack: which kubeconfig context is the kind cluster."""
-
-    context: str = "kind-tiketi"
 
 
 class StackConfig(BaseModel):
@@ -115,10 +54,18 @@ class StackConfig(BaseModel):
     aws: AwsSettings | None = None
     network: NetworkSettings | None = None
     kubernetes: KindSettings | None = None
+    secrets: SecretsSettings | None = None
+    database: DatabaseSettings | None = None
+    cache: CacheSettings | None = None
+    alerts: AlertsSettings | None = None
 
     @property
     def is_aws(self) -> bool:
         return self.platform == "aws"
+
+    @property
+    def name_prefix(self) -> str:
+        return f"{self.project}-{self.stack}"
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> StackConfig:
@@ -127,23 +74,17 @@ class StackConfig(BaseModel):
         return self
 
 
-# Which top-level `tiketi:` keys exist and which StackConfig field each fills.
-_TIKETI_KEYS = {"platform": "platform", "network": "network", "kubernetes": "kubernetes"}
-
-
-class _KeyProblemError(ValueError):
-    """A cross-field problem that knows which config key it is about."""
-
-    def __init__(self, key: str, value: Any, what: str):
-        self.key, self.value, self.what = key, value, what
-        super().__init__(what)
-
-
-def _check_retention(days: int) -> int:
-    if days not in LOG_RETENTION_DAYS:
-        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
-        raise ValueError(f"is not a CloudWatch Logs retention period; expected one of {allowed}")
-    return days
+# Every `tiketi:` section: the platform it belongs to, and whether the stack file must
+# give it (sizes that differ per environment) or its defaults apply.
+SECTIONS: dict[str, tuple[str, bool]] = {
+    "network": ("aws", True),
+    "secrets": ("aws", False),
+    "database": ("aws", True),
+    "cache": ("aws", True),
+    "alerts": ("aws", False),
+    "kubernetes": ("kind", False),
+}
+_TIKETI_KEYS = ("platform", *SECTIONS)
 
 
 def _check_zones_in_region(zones: list[str], region: str) -> None:
@@ -164,10 +105,6 @@ def _default_tag_problems(tags: Mapping[str, str], stack: str) -> list[str]:
         for name, value in expected.items()
         if tags.get(name) != value
     ]
-
-
-# Sections that only make sense on one platform.
-_PLATFORM_SECTIONS = {"network": "aws", "kubernetes": "kind"}
 
 
 def _decode(raw: Any) -> Any:
@@ -199,18 +136,22 @@ def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any]) -> Stac
             allowed = ", ".join(f"tiketi:{k}" for k in _TIKETI_KEYS)
             problems.append(f"{full_key}: unknown key; allowed keys are {allowed}")
             continue
-        fields[_TIKETI_KEYS[key]] = _decode(value)
+        fields[key] = _decode(value)
 
     platform = fields.get("platform")
     if platform is None:
         problems.append('tiketi:platform: is required; expected "kind" (local) or "aws"')
-    for section, owner in _PLATFORM_SECTIONS.items():
-        if section in fields and platform in ("kind", "aws") and platform != owner:
-            problems.append(f"tiketi:{section}: is only for tiketi:platform {owner}, not {platform}; remove it")
-    if platform == "aws":
-        problems += _aws_problems(stack, raw, fields)
-    elif platform == "kind":
-        fields.setdefault("kubernetes", {})  # every KindSettings key has a default
+    elif platform in ("kind", "aws"):
+        for section, (owner, required) in SECTIONS.items():
+            if owner != platform:
+                if section in fields:
+                    problems.append(f"tiketi:{section}: is only for tiketi:platform {owner}, not {platform}; remove it")
+            elif required and section not in fields:
+                problems.append(f"tiketi:{section}: is required when tiketi:platform is {platform}")
+            else:
+                fields.setdefault(section, {})  # every key of an optional section has a default
+        if platform == "aws":
+            problems += _aws_problems(stack, raw, fields)
 
     if problems:
         raise ConfigError(problems)
@@ -223,8 +164,6 @@ def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any]) -> Stac
 def _aws_problems(stack: str, raw: Mapping[str, Any], fields: dict[str, Any]) -> list[str]:
     """Check the aws: namespace and copy it into ``fields`` for AwsSettings."""
     problems = []
-    if "network" not in fields:
-        problems.append("tiketi:network: is required when tiketi:platform is aws")
     region = raw.get("aws:region")
     if region is None:
         problems.append("aws:region: is required when tiketi:platform is aws")
@@ -277,7 +216,7 @@ def _key_name(loc: tuple[Any, ...]) -> str:
 
 
 def _lower_first(text: str) -> str:
-    if text.startswith(("is ", "must ", "expected ")):
+    if text.startswith(("is ", "must ", "expected ", "has ", "needs ", "contains ")):
         return text
     return "is invalid: " + text[:1].lower() + text[1:]
 

@@ -13,6 +13,8 @@ from tools.mock_engine import ProgramError, load_stack_config_file, run_program
 
 TAGS = {"Project": "Tiketi", "Environment": "prod", "ManagedBy": "Pulumi"}
 NETWORK = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "ap-northeast-2b"]}
+DATABASE = {"instanceClass": "db.t4g.medium"}
+CACHE = {"nodeType": "cache.t4g.small"}
 
 
 def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
@@ -21,6 +23,8 @@ def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
         "aws:region": "ap-northeast-2",
         "aws:defaultTags": json.dumps({"tags": TAGS}),
         "tiketi:network": json.dumps(NETWORK if network is None else network),
+        "tiketi:database": json.dumps(DATABASE),
+        "tiketi:cache": json.dumps(CACHE),
     }
     raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
     return {k: v for k, v in raw.items() if v != "null"}
@@ -86,6 +90,14 @@ def test_missing_region_and_network_on_an_aws_stack_are_both_reported():
     ]
 
 
+def test_sections_with_per_environment_sizes_are_required_on_aws():
+    raw = aws_config(**{"tiketi:database": "null", "tiketi:cache": "null"})
+    assert problems_of(raw) == [
+        "tiketi:database: is required when tiketi:platform is aws",
+        "tiketi:cache: is required when tiketi:platform is aws",
+    ]
+
+
 def test_missing_nested_key_is_named_with_its_path():
     assert problems_of(aws_config(network={"availabilityZones": NETWORK["availabilityZones"]})) == [
         "tiketi:network.vpcCidr: is required"
@@ -143,7 +155,8 @@ def test_region_must_look_like_a_region():
 def test_misspelt_top_level_key_is_refused_with_the_allowed_keys():
     raw = {"tiketi:platform": "kind", "tiketi:netwrok": "{}"}
     assert problems_of(raw, "local") == [
-        "tiketi:netwrok: unknown key; allowed keys are tiketi:platform, tiketi:network, tiketi:kubernetes"
+        "tiketi:netwrok: unknown key; allowed keys are tiketi:platform, tiketi:network, tiketi:secrets, "
+        "tiketi:database, tiketi:cache, tiketi:alerts, tiketi:kubernetes"
     ]
 
 

@@ -222,7 +222,8 @@ def test_flow_log_role_is_trusted_by_flow_logs_of_this_account_only(aws_stack):
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     [policy] = aws_stack.all("aws:iam/rolePolicy:RolePolicy", role=role.id)
     [grant] = json.loads(policy.inputs["policy"])["Statement"]
-    log_group = aws_stack.one("aws:cloudwatch/logGroup:LogGroup")
+    flow_logs_name = f"/tiketi/tiketi-{aws_stack.stack}/vpc-flow-logs"
+    log_group = aws_stack.one("aws:cloudwatch/logGroup:LogGroup", name=flow_logs_name)
     assert grant["Resource"] == [log_group.outputs["arn"], log_group.outputs["arn"] + ":*"]
     assert sorted(grant["Action"]) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
 

@@ -36,6 +36,8 @@ class FakeCloud(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         resource_id = args.resource_id or f"{args.name}-{_short_hash(args.typ + args.name)}"
         if args.typ.startswith("aws:"):
+            # Pulumi auto-names resources whose name the program leaves open: <name>-<7 hex>.
+            state.setdefault("name", f"{args.name}-{_short_hash(args.name, 7)}")
             state.setdefault("arn", self._arn(args.typ, args.name, state))
         computed = _COMPUTED.get(args.typ)
         if computed is not None:
@@ -78,7 +80,40 @@ def _iam_role(cloud: FakeCloud, name: str, state: dict) -> dict:
     return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "name": role, "uniqueId": "AROA" + _short_hash(role, 16)}
 
 
+def _rds_instance(cloud: FakeCloud, name: str, state: dict) -> dict:
+    address = f"{state['identifier']}.c9akciq32.{cloud.region}.rds.amazonaws.com"
+    return {"address": address, "endpoint": f"{address}:{int(state.get('port', 5432))}",
+            "arn": f"arn:aws:rds:{cloud.region}:{ACCOUNT_ID}:db:{state['identifier']}"}
+
+
+def _rds_proxy(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"endpoint": f"{state['name']}.proxy-c9akciq32.{cloud.region}.rds.amazonaws.com",
+            "arn": f"arn:aws:rds:{cloud.region}:{ACCOUNT_ID}:db-proxy:prx-{_short_hash(name, 17)}"}
+
+
+def _replication_group(cloud: FakeCloud, name: str, state: dict) -> dict:
+    group = state["replicationGroupId"]
+    return {"primaryEndpointAddress": f"master.{group}.abc123.apn2.cache.amazonaws.com",
+            "readerEndpointAddress": f"replica.{group}.abc123.apn2.cache.amazonaws.com",
+            "memberClusters": [f"{group}-{i:03d}" for i in range(1, int(state.get("numCacheClusters", 1)) + 1)]}
+
+
+def _kms_key(cloud: FakeCloud, name: str, state: dict) -> dict:
+    key_id = f"{_short_hash(name, 8)}-1111-2222-3333-{_short_hash(name + 'key', 12)}"
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{cloud.region}:{ACCOUNT_ID}:key/{key_id}"}
+
+
+def _secret(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:secretsmanager:{cloud.region}:{ACCOUNT_ID}:secret:{state['name']}-AbCdEf"}
+
+
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:rds/proxy:Proxy": _rds_proxy,
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": lambda cloud, name, state: {"name": "default"},
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:kms/key:Key": _kms_key,
+    "aws:secretsmanager/secret:Secret": _secret,
     "aws:ec2/vpc:Vpc": _vpc_like,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,

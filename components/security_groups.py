@@ -1,0 +1,47 @@
+"""AppSecurityGroups: the identities of the application tier, created before anything refers to them.
+
+The data tier admits traffic from "the EKS nodes" and "the worker"; the worker's egress
+names the RDS Proxy and Redis groups. Creating the two client groups first (with no rules
+of their own) breaks that cycle: each owner adds its rules as separate rule resources.
+Rules on these groups are added by the Cluster (node traffic), the LoadBalancer (ALB to
+nodes) and the Worker (its egress).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class AppSecurityGroupsArgs:
+    name_prefix: str
+    vpc_id: pulumi.Input[str]
+
+
+class AppSecurityGroups(pulumi.ComponentResource):
+    eks_nodes_id: pulumi.Output[str]
+    worker_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AppSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tiketi:network:AppSecurityGroups", name, None, opts)
+        groups = {}
+        for role, description in (("eks-nodes", "EKS worker nodes and their pods"),
+                                  ("worker", "ticket-worker Lambda")):
+            groups[role] = aws.ec2.SecurityGroup(
+                f"{name}-{role}", vpc_id=args.vpc_id, description=description,
+                # No inline rules (they would fight the separate rule resources owners add);
+                # the provider removes AWS's default allow-all egress on create.
+                tags={"Name": f"{args.name_prefix}-{role}", "Role": role},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.eks_nodes_id = groups["eks-nodes"].id
+        self.worker_id = groups["worker"].id
+        self.register_outputs({"eksNodesId": self.eks_nodes_id, "workerId": self.worker_id})
+
+    @property
+    def clients(self) -> dict[str, pulumi.Output[str]]:
+        """The groups the data tier admits, by name (used in rule names and descriptions)."""
+        return {"eks-nodes": self.eks_nodes_id, "worker": self.worker_id}
