@@ -4,67 +4,69 @@ What each stack builds is decided by its typed config (components/config.py), ne
 the stack's name. Config is validated before the first resource is registered.
 """
 
+from __future__ import annotations
+
 import pulumi
 
 from components.alerting import Alerts, AlertsArgs
 from components.cache import Cache, CacheArgs
 from components.config import StackConfig, load_stack_config
 from components.database import Database, DatabaseArgs
+from components.internal_api import InternalApi, InternalApiArgs
 from components.network import Network, NetworkArgs
+from components.queue import Queue, QueueArgs
 from components.secrets import Secrets, SecretsArgs
 from components.security_groups import AppSecurityGroups, AppSecurityGroupsArgs
+from components.worker import Worker, WorkerArgs
 
-config: StackConfig = load_stack_config()
-name_prefix = config.name_prefix
 
-if config.is_aws:
-    network = Network(
-        "network",
-        NetworkArgs(
-            name_prefix=name_prefix,
-            region=config.aws.region,
-            vpc_cidr=str(config.network.vpc_cidr),
-            availability_zones=config.network.availability_zones,
-            nat_gateways=config.network.nat_gateways,
-            flow_logs_retention_days=config.network.flow_logs_retention_days,
-        ),
-    )
-    alerts = Alerts("alerts", AlertsArgs(name_prefix=name_prefix, emails=config.alerts.emails))
-    app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=name_prefix,
-                                                                       vpc_id=network.vpc_id))
-    secrets = Secrets("secrets", SecretsArgs(name_prefix=name_prefix,
+def build_aws(config: StackConfig) -> None:
+    prefix = config.name_prefix
+    network = Network("network", NetworkArgs(
+        name_prefix=prefix, region=config.aws.region, vpc_cidr=str(config.network.vpc_cidr),
+        availability_zones=config.network.availability_zones, nat_gateways=config.network.nat_gateways,
+        flow_logs_retention_days=config.network.flow_logs_retention_days,
+    ))
+    subnets = network.subnet_ids
+    alerts = Alerts("alerts", AlertsArgs(name_prefix=prefix, emails=config.alerts.emails))
+    app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=prefix, vpc_id=network.vpc_id))
+    secrets = Secrets("secrets", SecretsArgs(name_prefix=prefix,
                                              recovery_window_days=config.secrets.recovery_window_days))
-    database = Database(
-        "database",
-        DatabaseArgs(
-            name_prefix=name_prefix,
-            settings=config.database,
-            vpc_id=network.vpc_id,
-            data_subnet_ids=network.subnet_ids["data"],
-            app_subnet_ids=network.subnet_ids["app"],
-            client_security_groups=app_groups.clients,
-            credentials_secret_id=secrets.database_credentials_secret_id,
-            credentials_secret_arn=secrets.database_credentials_secret_arn,
-            master_password=secrets.database_password,
-            alarm_topic_arn=alerts.topic_arn,
-        ),
-    )
-    cache = Cache(
-        "cache",
-        CacheArgs(
-            name_prefix=name_prefix,
-            settings=config.cache,
-            vpc_id=network.vpc_id,
-            data_subnet_ids=network.subnet_ids["data"],
-            client_security_groups=app_groups.clients,
-            auth_token=secrets.redis_auth_token,
-            alarm_topic_arn=alerts.topic_arn,
-        ),
-    )
+
+    # Data tier (spec 4.3, 4.4)
+    database = Database("database", DatabaseArgs(
+        name_prefix=prefix, settings=config.database, vpc_id=network.vpc_id, data_subnet_ids=subnets["data"],
+        app_subnet_ids=subnets["app"], client_security_groups=app_groups.clients,
+        credentials_secret_id=secrets.database_credentials_secret_id,
+        credentials_secret_arn=secrets.database_credentials_secret_arn, master_password=secrets.database_password,
+        alarm_topic_arn=alerts.topic_arn,
+    ))
+    cache = Cache("cache", CacheArgs(
+        name_prefix=prefix, settings=config.cache, vpc_id=network.vpc_id, data_subnet_ids=subnets["data"],
+        client_security_groups=app_groups.clients, auth_token=secrets.redis_auth_token,
+        alarm_topic_arn=alerts.topic_arn,
+    ))
+
+    # Async tier (spec 4.6, 8.2): SQS FIFO -> worker Lambda -> ticket-service's internal API
+    queue = Queue("queue", QueueArgs(name_prefix=prefix, settings=config.queue,
+                                     consumer_timeout_seconds=config.worker.timeout_seconds,
+                                     alarm_topic_arn=alerts.topic_arn))
+    internal_api = InternalApi("internal-api", InternalApiArgs(
+        name_prefix=prefix, vpc_id=network.vpc_id, app_subnet_ids=subnets["app"],
+        worker_security_group_id=app_groups.worker_id, eks_nodes_security_group_id=app_groups.eks_nodes_id,
+    ))
+    worker = Worker("worker", WorkerArgs(
+        name_prefix=prefix, settings=config.worker, subnet_ids=subnets["worker"],
+        security_group_id=app_groups.worker_id, vpc_cidr=str(config.network.vpc_cidr),
+        database_security_group_id=database.client_target_security_group_id,
+        cache_security_group_id=cache.security_group_id, queue_arn=queue.arn,
+        max_receive_count=queue.max_receive_count, ticket_service_url=internal_api.url,
+        internal_api_token=secrets.internal_api_token, alarm_topic_arn=alerts.topic_arn,
+    ))
 
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("vpcCidr", network.vpc_cidr)
-    for tier, subnet_ids in network.subnet_ids.items():
+    for tier, subnet_ids in subnets.items():
         pulumi.export(f"{tier}SubnetIds", subnet_ids)
     pulumi.export("alertTopicArn", alerts.topic_arn)
     pulumi.export("databaseEndpoint", database.endpoint)  # the proxy's, or the instance's without a proxy
@@ -72,7 +74,20 @@ if config.is_aws:
     pulumi.export("cachePrimaryEndpoint", cache.primary_endpoint)
     pulumi.export("cachePort", cache.port)
     pulumi.export("secretArns", secrets.arns)
-else:
+    pulumi.export("queueUrl", queue.url)
+    pulumi.export("queueArn", queue.arn)
+    pulumi.export("deadLetterQueueUrl", queue.dlq_url)
+    pulumi.export("workerFunctionName", worker.function_name)
+    pulumi.export("ticketInternalApiUrl", internal_api.url)
+
+
+def build_local(config: StackConfig) -> None:
     pulumi.export("kubeContext", config.kubernetes.context)
 
+
+config = load_stack_config()
+if config.is_aws:
+    build_aws(config)
+else:
+    build_local(config)
 pulumi.export("platform", config.platform)

@@ -28,7 +28,9 @@ from components.config_sections import (
     DatabaseSettings,
     KindSettings,
     NetworkSettings,
+    QueueSettings,
     SecretsSettings,
+    WorkerSettings,
     _KeyProblemError,
 )
 
@@ -58,6 +60,8 @@ class StackConfig(BaseModel):
     database: DatabaseSettings | None = None
     cache: CacheSettings | None = None
     alerts: AlertsSettings | None = None
+    queue: QueueSettings | None = None
+    worker: WorkerSettings | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -82,6 +86,8 @@ SECTIONS: dict[str, tuple[str, bool]] = {
     "database": ("aws", True),
     "cache": ("aws", True),
     "alerts": ("aws", False),
+    "queue": ("aws", False),
+    "worker": ("aws", True),
     "kubernetes": ("kind", False),
 }
 _TIKETI_KEYS = ("platform", *SECTIONS)

@@ -15,6 +15,7 @@ TAGS = {"Project": "Tiketi", "Environment": "prod", "ManagedBy": "Pulumi"}
 NETWORK = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "ap-northeast-2b"]}
 DATABASE = {"instanceClass": "db.t4g.medium"}
 CACHE = {"nodeType": "cache.t4g.small"}
+WORKER = {"reservedConcurrency": 10}
 
 
 def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
@@ -25,6 +26,7 @@ def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
         "tiketi:network": json.dumps(NETWORK if network is None else network),
         "tiketi:database": json.dumps(DATABASE),
         "tiketi:cache": json.dumps(CACHE),
+        "tiketi:worker": json.dumps(WORKER),
     }
     raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
     return {k: v for k, v in raw.items() if v != "null"}
@@ -156,7 +158,7 @@ def test_misspelt_top_level_key_is_refused_with_the_allowed_keys():
     raw = {"tiketi:platform": "kind", "tiketi:netwrok": "{}"}
     assert problems_of(raw, "local") == [
         "tiketi:netwrok: unknown key; allowed keys are tiketi:platform, tiketi:network, tiketi:secrets, "
-        "tiketi:database, tiketi:cache, tiketi:alerts, tiketi:kubernetes"
+        "tiketi:database, tiketi:cache, tiketi:alerts, tiketi:queue, tiketi:worker, tiketi:kubernetes"
     ]
 
 

@@ -107,7 +107,43 @@ def _secret(cloud: FakeCloud, name: str, state: dict) -> dict:
     return {"arn": f"arn:aws:secretsmanager:{cloud.region}:{ACCOUNT_ID}:secret:{state['name']}-AbCdEf"}
 
 
+def _sqs_queue(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"url": f"https://sqs.{cloud.region}.amazonaws.com/{ACCOUNT_ID}/{state['name']}",
+            "arn": f"arn:aws:sqs:{cloud.region}:{ACCOUNT_ID}:{state['name']}"}
+
+
+def _elb_arn(cloud: FakeCloud) -> str:
+    return f"arn:aws:elasticloadbalancing:{cloud.region}:{ACCOUNT_ID}"
+
+
+def _load_balancer(cloud: FakeCloud, name: str, state: dict) -> dict:
+    scheme = "internal-" if state.get("internal") else ""
+    lb_name = state["name"]
+    return {"dnsName": f"{scheme}{lb_name}-1234567890.{cloud.region}.elb.amazonaws.com",
+            "zoneId": "ZWKZPGTI48KDX",
+            "arnSuffix": f"app/{lb_name}/50dc6c495c0c9188",
+            "arn": f"{_elb_arn(cloud)}:loadbalancer/app/{lb_name}/50dc6c495c0c9188"}
+
+
+def _target_group(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"{_elb_arn(cloud)}:targetgroup/{state['name']}/6d0ecf831eec9f09",
+            "arnSuffix": f"targetgroup/{state['name']}/6d0ecf831eec9f09"}
+
+
+def _lambda_function(cloud: FakeCloud, name: str, state: dict) -> dict:
+    region = state.get("region") or cloud.region
+    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{state['name']}"
+    published = bool(state.get("publish"))
+    return {"arn": arn, "version": "1" if published else "$LATEST",
+            "qualifiedArn": f"{arn}:1" if published else f"{arn}:$LATEST",
+            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"}
+
+
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:sqs/queue:Queue": _sqs_queue,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:lambda/function:Function": _lambda_function,
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/proxy:Proxy": _rds_proxy,
     "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": lambda cloud, name, state: {"name": "default"},

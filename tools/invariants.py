@@ -11,7 +11,7 @@ import json
 import re
 from collections import Counter
 
-from tools.snapshot import Snapshot, walk_strings
+from tools.snapshot import Snapshot, secret_leaves, walk_strings
 
 _COMPONENT_TOKEN = re.compile(r"^tiketi:[a-z][a-zA-Z0-9]*:[A-Z][A-Za-z0-9]*$")
 # Secrets shorter than this are too likely to collide with ordinary words to scan for.
@@ -62,7 +62,7 @@ def no_plaintext_secrets(snap: Snapshot) -> list[str]:
     places += [(f"outputs of {urn}", outputs) for urn, outputs in snap.run.resource_outputs.items()]
     secrets = {snap.run.config[key] for key in snap.run.secret_config_keys}
     for _, value in places:
-        secrets.update(text for text, wrapped in walk_strings(value) if wrapped)
+        secrets.update(secret_leaves(value))
     secrets = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
     problems = []
     for where, value in places:

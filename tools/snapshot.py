@@ -131,6 +131,27 @@ class Snapshot:
             return raw
 
 
+def secret_leaves(value: Any) -> Iterable[str]:
+    """Strings that are themselves marked secret.
+
+    Pulumi marks a whole object secret when any part of it is (a Lambda's environment with
+    one secret variable arrives wrapped as a whole), so only a marker that wraps a string
+    directly says which value is the secret.
+    """
+    if is_secret(value):
+        inner = value["value"]
+        if isinstance(inner, str):
+            yield inner
+        else:
+            yield from secret_leaves(inner)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from secret_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from secret_leaves(item)
+
+
 def walk_strings(value: Any, inside_secret: bool = False) -> Iterable[tuple[str, bool]]:
     """Every string in a value, with whether it sits inside a secret marker."""
     if is_secret(value):
