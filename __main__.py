@@ -10,13 +10,16 @@ import pulumi
 
 from components.alerting import Alerts, AlertsArgs
 from components.cache import Cache, CacheArgs
+from components.cdn import Cdn, CdnArgs
 from components.config import StackConfig, load_stack_config
 from components.database import Database, DatabaseArgs
 from components.internal_api import InternalApi, InternalApiArgs
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.queue import Queue, QueueArgs
 from components.secrets import Secrets, SecretsArgs
 from components.security_groups import AppSecurityGroups, AppSecurityGroupsArgs
+from components.storage import ALB_LOG_PREFIX, Storage, StorageArgs
 from components.worker import Worker, WorkerArgs
 
 
@@ -64,6 +67,30 @@ def build_aws(config: StackConfig) -> None:
         internal_api_token=secrets.internal_api_token, alarm_topic_arn=alerts.topic_arn,
     ))
 
+    # Edge tier (spec 4.1, 4.2, 4.5): CloudFront -> ALB -> gateway, CloudFront -> S3
+    edge = config.edge
+    storage = Storage("storage", StorageArgs(name_prefix=prefix, frontend_versioning=edge.frontend_versioning,
+                                             cors_origins=edge.cors_origins,
+                                             logs_expiration_days=edge.logs_expiration_days))
+    load_balancer = LoadBalancer("load-balancer", LoadBalancerArgs(
+        name_prefix=prefix, settings=edge, vpc_id=network.vpc_id, public_subnet_ids=subnets["public"],
+        eks_nodes_security_group_id=app_groups.eks_nodes_id, logs_bucket_name=storage.logs_bucket_name,
+        log_prefix=ALB_LOG_PREFIX, origin_verify_secret=secrets.origin_verify_secret,
+    ))
+    if edge.cloudfront:
+        cdn = Cdn("cdn", CdnArgs(
+            name_prefix=prefix, settings=edge, default_tags=config.aws.default_tags,
+            alb_origin_domain=edge.alb_origin_domain, origin_verify_secret=secrets.origin_verify_secret,
+            queue_entry_token_secret=secrets.queue_entry_token_secret, frontend_bucket_id=storage.frontend_bucket_id,
+            frontend_bucket_arn=storage.frontend_bucket_arn, frontend_bucket_domain=storage.frontend_bucket_domain,
+            logs_bucket_domain=storage.logs_bucket_domain,
+        ))
+        pulumi.export("cloudfrontDomainName", cdn.domain_name)
+        pulumi.export("edgeFunctionVersionArn", cdn.edge_function_qualified_arn)
+
+    pulumi.export("albDnsName", load_balancer.dns_name)
+    pulumi.export("frontendBucketName", storage.frontend_bucket_name)
+    pulumi.export("logsBucketName", storage.logs_bucket_name)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("vpcCidr", network.vpc_cidr)
     for tier, subnet_ids in subnets.items():

@@ -26,6 +26,7 @@ from components.config_sections import (
     AwsSettings,
     CacheSettings,
     DatabaseSettings,
+    EdgeSettings,
     KindSettings,
     NetworkSettings,
     QueueSettings,
@@ -62,6 +63,7 @@ class StackConfig(BaseModel):
     alerts: AlertsSettings | None = None
     queue: QueueSettings | None = None
     worker: WorkerSettings | None = None
+    edge: EdgeSettings | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -75,6 +77,11 @@ class StackConfig(BaseModel):
     def _zones_in_region(self) -> StackConfig:
         if self.aws is not None and self.network is not None:
             _check_zones_in_region(self.network.availability_zones, self.aws.region)
+        if self.aws is not None and self.edge is not None and self.edge.alb_certificate_arn:
+            region = self.edge.alb_certificate_arn.split(":")[3]
+            if region != self.aws.region:
+                raise _KeyProblemError("tiketi:edge.albCertificateArn", self.edge.alb_certificate_arn,
+                                       f"must be in aws:region {self.aws.region}, where the ALB is")
         return self
 
 
@@ -88,6 +95,7 @@ SECTIONS: dict[str, tuple[str, bool]] = {
     "alerts": ("aws", False),
     "queue": ("aws", False),
     "worker": ("aws", True),
+    "edge": ("aws", True),
     "kubernetes": ("kind", False),
 }
 _TIKETI_KEYS = ("platform", *SECTIONS)

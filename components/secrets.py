@@ -7,7 +7,8 @@ Generates (pulumi-random) and stores:
 - the Redis AUTH token (64 characters from the set ElastiCache accepts);
 - the queue-entry-token secret shared by queue-service and the edge function;
 - the internal API token the worker presents to ticket-service;
-- the JWT signing secret of auth-service.
+- the JWT signing secret of auth-service;
+- the origin-verify value CloudFront sends to the ALB (which answers 403 without it).
 
 Other components receive the values only as secret Outputs, and the stack exports only
 the secrets' ARNs. Deleting a secret is recoverable for ``recovery_window_days``.
@@ -41,6 +42,7 @@ class Secrets(pulumi.ComponentResource):
     queue_entry_token_secret: pulumi.Output[str]
     internal_api_token: pulumi.Output[str]
     jwt_secret: pulumi.Output[str]
+    origin_verify_secret: pulumi.Output[str]
     arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
@@ -52,6 +54,7 @@ class Secrets(pulumi.ComponentResource):
         self.queue_entry_token_secret = self._generate("queue-entry-token-secret", 64)
         self.internal_api_token = self._generate("internal-api-token", 48)
         self.jwt_secret = self._generate("jwt-secret", 64)
+        self.origin_verify_secret = self._generate("origin-verify", 48)
 
         credentials = self._secret("database-credentials", "RDS master credentials (RDS Proxy reads this JSON)")
         self.database_credentials_secret_id = credentials.id
@@ -63,6 +66,7 @@ class Secrets(pulumi.ComponentResource):
              "HS256 secret of queue-entry tokens (queue-service signs, the edge function verifies)"),
             ("internal-api-token", self.internal_api_token, "Bearer token of ticket-service's internal API"),
             ("jwt-secret", self.jwt_secret, "auth-service JWT signing secret"),
+            ("origin-verify", self.origin_verify_secret, "X-Origin-Verify value CloudFront sends to the ALB"),
         ):
             secret = self._secret(role, description)
             aws.secretsmanager.SecretVersion(f"{name}-{role}", secret_id=secret.id, secret_string=value,

@@ -94,7 +94,8 @@ def test_worker_environment_points_at_the_internal_load_balancer(aws_stack):
     balancer = aws_stack.one("aws:lb/loadBalancer:LoadBalancer", internal=True)
     assert variables["TICKET_SERVICE_URL"] == f"http://{balancer.outputs['dnsName']}"
     assert ".svc.cluster.local" not in variables["TICKET_SERVICE_URL"]
-    token = aws_stack.one("random:index/randomPassword:RandomPassword", length=48)
+    [token] = [r for r in aws_stack.all("random:index/randomPassword:RandomPassword")
+               if r.name == "secrets-internal-api-token"]
     assert variables["INTERNAL_API_TOKEN"] == unwrap(token.outputs["result"])
     main, _ = queues(aws_stack)
     assert variables["MAX_RECEIVE_COUNT"] == str(json.loads(main.inputs["redrivePolicy"])["maxReceiveCount"])

@@ -16,6 +16,7 @@ NETWORK = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "a
 DATABASE = {"instanceClass": "db.t4g.medium"}
 CACHE = {"nodeType": "cache.t4g.small"}
 WORKER = {"reservedConcurrency": 10}
+EDGE = {"cloudfront": False, "useCloudfrontPrefixList": False, "waf": False, "fallbackCidrs": ["203.0.113.0/24"]}
 
 
 def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
@@ -27,6 +28,7 @@ def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
         "tiketi:database": json.dumps(DATABASE),
         "tiketi:cache": json.dumps(CACHE),
         "tiketi:worker": json.dumps(WORKER),
+        "tiketi:edge": json.dumps(EDGE),
     }
     raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
     return {k: v for k, v in raw.items() if v != "null"}
@@ -158,7 +160,8 @@ def test_misspelt_top_level_key_is_refused_with_the_allowed_keys():
     raw = {"tiketi:platform": "kind", "tiketi:netwrok": "{}"}
     assert problems_of(raw, "local") == [
         "tiketi:netwrok: unknown key; allowed keys are tiketi:platform, tiketi:network, tiketi:secrets, "
-        "tiketi:database, tiketi:cache, tiketi:alerts, tiketi:queue, tiketi:worker, tiketi:kubernetes"
+        "tiketi:database, tiketi:cache, tiketi:alerts, tiketi:queue, tiketi:worker, tiketi:edge, "
+        "tiketi:kubernetes"
     ]
 
 

@@ -38,7 +38,7 @@ def test_generated_secrets_lengths_and_character_sets(aws_stack):
     passwords = {r.name.removeprefix("secrets-"): r.inputs
                  for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
     assert set(passwords) == {"database-password", "redis-auth-token", "queue-entry-token-secret",
-                              "internal-api-token", "jwt-secret"}
+                              "internal-api-token", "jwt-secret", "origin-verify"}
     assert passwords["database-password"]["length"] == 32
     assert not set(passwords["database-password"]["overrideSpecial"]) & set('/"@ ')  # RDS forbids these
     assert passwords["redis-auth-token"]["length"] == 64
@@ -53,7 +53,8 @@ def test_secrets_are_stored_in_secrets_manager_with_the_recovery_window(aws_stac
     secrets = aws_stack.all("aws:secretsmanager/secret:Secret")
     prefix = f"tiketi-{aws_stack.stack}/"
     assert sorted(s.inputs["name"] for s in secrets) == sorted(prefix + role for role in (
-        "database-credentials", "redis-auth-token", "queue-entry-token-secret", "internal-api-token", "jwt-secret"))
+        "database-credentials", "redis-auth-token", "queue-entry-token-secret", "internal-api-token", "jwt-secret",
+        "origin-verify"))
     assert all(s.inputs["recoveryWindowInDays"] == 7 for s in secrets)
     for version in aws_stack.all("aws:secretsmanager/secretVersion:SecretVersion"):
         assert version.inputs["secretString"]["4dabf18193072939515e22adb298388d"]  # wrapped as a secret
@@ -73,7 +74,7 @@ def test_credentials_secret_has_the_shape_rds_proxy_reads(aws_stack):
 def test_only_secret_arns_are_exported(aws_stack):
     arns = aws_stack.outputs["secretArns"]
     assert set(arns) == {"databaseCredentials", "redisAuthToken", "queueEntryTokenSecret", "internalApiToken",
-                         "jwtSecret"}
+                         "jwtSecret", "originVerify"}
     assert all(arn.startswith("arn:aws:secretsmanager:ap-northeast-2:") for arn in arns.values())
     generated = {unwrap(r.outputs["result"]) for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
     exported = json.dumps(unwrap(aws_stack.outputs))

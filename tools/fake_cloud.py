@@ -28,13 +28,20 @@ def _short_hash(text: str, length: int = 8) -> str:
 class FakeCloud(pulumi.runtime.Mocks):
     def __init__(self, stack: str, region: str):
         self.stack = stack
+        self.default_region = region
         self.region = region
+        self._provider_regions: dict[str, str] = {}
 
     # --- resources -------------------------------------------------------------------
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         state = dict(args.inputs)
         resource_id = args.resource_id or f"{args.name}-{_short_hash(args.typ + args.name)}"
+        if args.typ == "pulumi:providers:aws":
+            self._provider_regions[args.name] = state.get("region", self.default_region)
+        # Resources created through an explicit provider live in that provider's region.
+        provider_name = (args.provider or "").rsplit("::", 2)[-2] if args.provider else None
+        self.region = self._provider_regions.get(provider_name, self.default_region)
         if args.typ.startswith("aws:"):
             # Pulumi auto-names resources whose name the program leaves open: <name>-<7 hex>.
             state.setdefault("name", f"{args.name}-{_short_hash(args.name, 7)}")
@@ -58,6 +65,7 @@ class FakeCloud(pulumi.runtime.Mocks):
     # --- invokes ---------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        self.region = self.default_region
         answer = _INVOKES.get(args.token)
         if answer is None:
             raise NotImplementedError(
@@ -139,7 +147,25 @@ def _lambda_function(cloud: FakeCloud, name: str, state: dict) -> dict:
             "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"}
 
 
+def _bucket(cloud: FakeCloud, name: str, state: dict) -> dict:
+    bucket = state.get("bucket") or f"{state.get('bucketPrefix', name + '-')}20261124000000000000000001"
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{bucket}.s3.{cloud.region}.amazonaws.com"}
+
+
+def _distribution(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"domainName": "d1a2b3c4d5e6f7.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2",
+            "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E1A2B3C4D5E6F7"}
+
+
+def _web_acl(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:wafv2:{cloud.region}:{ACCOUNT_ID}:global/webacl/{state['name']}/a1b2c3d4"}
+
+
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:sqs/queue:Queue": _sqs_queue,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
@@ -155,7 +181,18 @@ _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
     "aws:iam/role:Role": _iam_role,
 }
 
+# The ELB log-delivery account of each region this program may use (AWS documents them).
+ELB_ACCOUNTS = {"ap-northeast-2": "600734575887", "us-east-1": "127311923021"}
+
 _INVOKES: dict[str, Callable[[FakeCloud, dict], dict]] = {
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda cloud, args: {
+        "id": "pl-22a6434b", "name": args["name"], "addressFamily": "IPv4", "maxEntries": 55,
+        "arn": f"arn:aws:ec2:{cloud.region}:aws:prefix-list/pl-22a6434b", "ownerId": "AWS", "entries": [],
+        "version": 1, "tags": {},
+    },
+    "aws:elb/getServiceAccount:getServiceAccount": lambda cloud, args: {
+        "id": ELB_ACCOUNTS[cloud.region], "arn": f"arn:aws:iam::{ELB_ACCOUNTS[cloud.region]}:root",
+    },
     "aws:index/getCallerIdentity:getCallerIdentity": lambda cloud, _: {
         "accountId": ACCOUNT_ID,
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-render",

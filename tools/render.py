@@ -125,15 +125,19 @@ def kubernetes_objects(snap: Snapshot) -> list[tuple[str, dict]]:
     return objects
 
 
-def archive_bytes(archive: pulumi.Archive) -> bytes:
-    """Zip an archive the way the Pulumi engine uploads it."""
+def archive_bytes(archive: pulumi.Archive, masked: bool = False) -> bytes:
+    """Zip an archive the way the Pulumi engine uploads it.
+
+    ``masked``: the archive is a secret (the edge function's, whose config.json holds the
+    token secret), so generated text members are written as ``[secret]``.
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
-        _add_archive(zipped, archive, "")
+        _add_archive(zipped, archive, "", masked)
     return buffer.getvalue()
 
 
-def _add_archive(zipped: zipfile.ZipFile, archive: Any, prefix: str) -> None:
+def _add_archive(zipped: zipfile.ZipFile, archive: Any, prefix: str, masked: bool) -> None:
     if isinstance(archive, pulumi.FileArchive):
         root = Path(archive.path)
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
@@ -141,22 +145,26 @@ def _add_archive(zipped: zipfile.ZipFile, archive: Any, prefix: str) -> None:
     elif isinstance(archive, pulumi.AssetArchive):
         for name, member in sorted(archive.assets.items()):
             if isinstance(member, pulumi.StringAsset):
-                zipped.writestr(prefix + name, member.text)
+                zipped.writestr(prefix + name, MASK if masked else member.text)
             elif isinstance(member, pulumi.FileAsset):
                 zipped.write(member.path, prefix + name)
             else:
                 # A nested archive under "." is merged into the root, as the engine does.
-                _add_archive(zipped, member, prefix if name in (".", "") else f"{prefix}{name}/")
+                _add_archive(zipped, member, prefix if name in (".", "") else f"{prefix}{name}/", masked)
     else:
         raise TypeError(f"cannot render archive of type {type(archive).__name__}")
 
 
-def lambda_archives(snap: Snapshot) -> list[tuple[str, pulumi.Archive]]:
-    return [
-        (r.name, r.inputs["code"])
-        for r in snap.all("aws:lambda/function:Function")
-        if isinstance(r.inputs.get("code"), pulumi.Archive)
-    ]
+def lambda_archives(snap: Snapshot) -> list[tuple[str, pulumi.Archive, bool]]:
+    """(name, archive, is_secret) of every Lambda deployment package."""
+    found = []
+    for r in snap.all("aws:lambda/function:Function"):
+        code = r.inputs.get("code")
+        secret = is_secret(code)
+        code = code["value"] if secret else code
+        if isinstance(code, pulumi.Archive):
+            found.append((r.name, code, secret))
+    return found
 
 
 def write(snap: Snapshot, out: Path) -> None:
@@ -179,8 +187,8 @@ def write(snap: Snapshot, out: Path) -> None:
     archives = lambda_archives(snap)
     if archives:
         (out / "lambda").mkdir()
-        for name, archive in archives:
-            (out / "lambda" / f"{name}.zip").write_bytes(archive_bytes(archive))
+        for name, archive, secret in archives:
+            (out / "lambda" / f"{name}.zip").write_bytes(archive_bytes(archive, masked=secret))
 
 
 def main(argv: list[str] | None = None) -> int:
