@@ -7,20 +7,29 @@ the stack's name. Config is validated before the first resource is registered.
 from __future__ import annotations
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.alerting import Alerts, AlertsArgs
 from components.cache import Cache, CacheArgs
 from components.cdn import Cdn, CdnArgs
+from components.cluster import Cluster, ClusterArgs
 from components.config import StackConfig, load_stack_config
 from components.database import Database, DatabaseArgs
 from components.internal_api import InternalApi, InternalApiArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.local_observability import LocalObservability, LocalObservabilityArgs
+from components.local_platform import HOSTS, LocalPlatform, LocalPlatformArgs
+from components.local_secrets import LocalSecrets
 from components.network import Network, NetworkArgs
-from components.queue import Queue, QueueArgs
+from components.network_policies import AwsEgress, NetworkPolicies, NetworkPoliciesArgs, local_platform_policies
+from components.queue import Queue, QueueAccess, QueueAccessArgs, QueueArgs
+from components.registry import ContainerRegistry, ContainerRegistryArgs
 from components.secrets import Secrets, SecretsArgs
 from components.security_groups import AppSecurityGroups, AppSecurityGroupsArgs
+from components.services import SERVICE_NAMES
 from components.storage import ALB_LOG_PREFIX, Storage, StorageArgs
 from components.worker import Worker, WorkerArgs
+from components.workloads import Connections, Credentials, SqsProducer, Workloads, WorkloadsArgs
 
 
 def build_aws(config: StackConfig) -> None:
@@ -88,6 +97,49 @@ def build_aws(config: StackConfig) -> None:
         pulumi.export("cloudfrontDomainName", cdn.domain_name)
         pulumi.export("edgeFunctionVersionArn", cdn.edge_function_qualified_arn)
 
+    # Kubernetes on EKS (spec 1.1-1.3, 2): cluster, the eight services, network policies
+    registry = ContainerRegistry("registry", ContainerRegistryArgs(name_prefix=prefix, services=SERVICE_NAMES))
+    cluster = Cluster("cluster", ClusterArgs(
+        name_prefix=prefix, settings=config.cluster, region=config.aws.region, vpc_id=network.vpc_id,
+        app_subnet_ids=subnets["app"], eks_nodes_security_group_id=app_groups.eks_nodes_id,
+        target_group_arns=[load_balancer.target_group_arn, internal_api.target_group_arn],
+    ))
+    in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    workloads = Workloads("workloads", WorkloadsArgs(
+        settings=config.workloads, profile=config.stack, images=registry.repository_urls,
+        config_map_name="spring-config", secret_name="spring-secret",
+        connections=Connections(
+            database_host=database.endpoint, database_port=database.port, database_tls=True,
+            redis_host=cache.primary_endpoint, redis_port=cache.port, redis_tls=config.cache.transit_encryption,
+            kafka_bootstrap_servers=config.workloads.kafka_bootstrap_servers,
+            zipkin_endpoint=config.workloads.zipkin_endpoint,
+            extra={"AWS_REGION": config.aws.region, "TICKET_QUEUE_URL": queue.url},
+        ),
+        credentials=Credentials(
+            database_username=config.database.master_username, database_password=secrets.database_password,
+            redis_password=secrets.redis_auth_token if config.cache.auth_token else None,
+            internal_api_token=secrets.internal_api_token,
+            queue_entry_token_secret=secrets.queue_entry_token_secret, jwt_secret=secrets.jwt_secret,
+        ),
+        create_databases=True,
+        sqs_producer=SqsProducer(issuer=cluster.oidc, queue_arn=queue.arn),
+        target_group_bindings={"gateway-service": load_balancer.target_group_arn,
+                               "ticket-service": internal_api.target_group_arn},
+        bindings_depend_on=[cluster.load_balancer_controller],
+    ), opts=in_cluster)
+    NetworkPolicies("network-policies", NetworkPoliciesArgs(
+        namespace=workloads.namespace,
+        aws=AwsEgress(vpc_cidr=network.vpc_cidr, app_subnet_cidrs=network.subnet_cidrs["app"],
+                      data_subnet_cidrs=network.subnet_cidrs["data"]),
+    ), opts=in_cluster)
+    QueueAccess("queue-access", QueueAccessArgs(
+        queue_url=queue.url, queue_arn=queue.arn, producer_role_arns=[workloads.ticket_service_role_arn],
+        consumer_role_arn=worker.role_arn,
+    ))
+
+    pulumi.export("clusterName", cluster.name)
+    pulumi.export("namespace", workloads.namespace)
+    pulumi.export("imageRepositories", registry.repository_urls)
     pulumi.export("albDnsName", load_balancer.dns_name)
     pulumi.export("frontendBucketName", storage.frontend_bucket_name)
     pulumi.export("logsBucketName", storage.logs_bucket_name)
@@ -109,7 +161,46 @@ def build_aws(config: StackConfig) -> None:
 
 
 def build_local(config: StackConfig) -> None:
+    """The kind stack (spec 1.4-1.5, 6, 7): the eight services plus in-cluster data and observability."""
+    kind = k8s.Provider("kind", context=config.kubernetes.context, enable_server_side_apply=True)
+    in_kind = pulumi.ResourceOptions(providers={"kubernetes": kind})
+    secrets = LocalSecrets("local-secrets")
+    generated = secrets.values
+    workloads = Workloads("workloads", WorkloadsArgs(
+        settings=config.workloads, profile="kind",
+        images={service: f"tiketi-spring-{service}" for service in SERVICE_NAMES},
+        config_map_name="spring-kind-config", secret_name="spring-kind-secret",
+        connections=Connections(
+            database_host=HOSTS["postgres"], database_port=5432, database_tls=False,
+            redis_host=HOSTS["dragonfly"], redis_port=6379, redis_tls=False,
+            kafka_bootstrap_servers=f"{HOSTS['kafka']}:9092",
+            zipkin_endpoint=f"http://{HOSTS['zipkin']}:9411/api/v2/spans",
+        ),
+        credentials=Credentials(
+            database_username="tiketi_user", database_password=generated["postgres-password"], redis_password=None,
+            internal_api_token=generated["internal-api-token"],
+            queue_entry_token_secret=generated["queue-entry-token-secret"], jwt_secret=generated["jwt-secret"],
+        ),
+        # Promtail's host log mounts and the images' own users do not meet "restricted": warn, not enforce.
+        enforce_pod_security=False,
+        node_ports={"gateway-service": 30001, "frontend": 30000},
+    ), opts=in_kind)
+    after_namespace = pulumi.ResourceOptions(providers={"kubernetes": kind}, depends_on=[workloads])
+    LocalPlatform("local-platform", LocalPlatformArgs(namespace=workloads.namespace,
+                                                      postgres_password=generated["postgres-password"]),
+                  opts=after_namespace)
+    LocalObservability("local-observability", LocalObservabilityArgs(
+        namespace=config.workloads.namespace, grafana_admin_password=generated["grafana-admin-password"]),
+        opts=after_namespace)
+    NetworkPolicies("network-policies", NetworkPoliciesArgs(namespace=workloads.namespace,
+                                                            extra=local_platform_policies()), opts=in_kind)
+
     pulumi.export("kubeContext", config.kubernetes.context)
+    pulumi.export("namespace", workloads.namespace)
+    pulumi.export("grafanaAdminPassword", generated["grafana-admin-password"])
+    pulumi.export("urls", {"gateway": "http://localhost:30001", "frontend": "http://localhost:30000",
+                           "grafana": "http://localhost:30006", "zipkin": "http://localhost:30411",
+                           "postgres": "postgresql://tiketi_user@localhost:30432/postgres"})
 
 
 config = load_stack_config()

@@ -25,6 +25,7 @@ from components.config_sections import (
     AlertsSettings,
     AwsSettings,
     CacheSettings,
+    ClusterSettings,
     DatabaseSettings,
     EdgeSettings,
     KindSettings,
@@ -32,6 +33,7 @@ from components.config_sections import (
     QueueSettings,
     SecretsSettings,
     WorkerSettings,
+    WorkloadsSettings,
     _KeyProblemError,
 )
 
@@ -64,6 +66,8 @@ class StackConfig(BaseModel):
     queue: QueueSettings | None = None
     worker: WorkerSettings | None = None
     edge: EdgeSettings | None = None
+    cluster: ClusterSettings | None = None
+    workloads: WorkloadsSettings | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -96,6 +100,8 @@ SECTIONS: dict[str, tuple[str, bool]] = {
     "queue": ("aws", False),
     "worker": ("aws", True),
     "edge": ("aws", True),
+    "cluster": ("aws", True),
+    "workloads": ("any", True),
     "kubernetes": ("kind", False),
 }
 _TIKETI_KEYS = ("platform", *SECTIONS)
@@ -157,7 +163,7 @@ def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any]) -> Stac
         problems.append('tiketi:platform: is required; expected "kind" (local) or "aws"')
     elif platform in ("kind", "aws"):
         for section, (owner, required) in SECTIONS.items():
-            if owner != platform:
+            if owner not in (platform, "any"):
                 if section in fields:
                     problems.append(f"tiketi:{section}: is only for tiketi:platform {owner}, not {platform}; remove it")
             elif required and section not in fields:

@@ -80,6 +80,7 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr: str
     subnet_ids: dict[str, list[pulumi.Output[str]]]
+    subnet_cidrs: dict[str, list[str]]
     endpoint_security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
@@ -96,6 +97,8 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         self.vpc_id, self.vpc_cidr = vpc.id, args.vpc_cidr
+        plans = plan_subnets(args.vpc_cidr, args.availability_zones)
+        self.subnet_cidrs = {tier: [p.cidr for p in plans if p.tier == tier] for tier in TIERS}
         self._vpc = vpc
 
         subnets = self._subnets = self._build_subnets(vpc)

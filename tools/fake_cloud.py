@@ -162,7 +162,29 @@ def _web_acl(cloud: FakeCloud, name: str, state: dict) -> dict:
     return {"arn": f"arn:aws:wafv2:{cloud.region}:{ACCOUNT_ID}:global/webacl/{state['name']}/a1b2c3d4"}
 
 
+def _eks_cluster(cloud: FakeCloud, name: str, state: dict) -> dict:
+    oidc_id = _short_hash(state["name"], 32).upper()
+    return {"endpoint": f"https://{oidc_id}.gr7.{cloud.region}.eks.amazonaws.com",
+            "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm9mZmxpbmUtcmVuZGVyCi0tLS0tRU5E"},
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{cloud.region}.amazonaws.com/id/{oidc_id}"}]}],
+            "vpcConfig": {**state.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_short_hash(name, 17)}"},
+            "arn": f"arn:aws:eks:{cloud.region}:{ACCOUNT_ID}:cluster/{state['name']}"}
+
+
+def _oidc_provider(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{state['url'].removeprefix('https://')}"}
+
+
+def _ecr_repository(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{cloud.region}.amazonaws.com/{state['name']}",
+            "arn": f"arn:aws:ecr:{cloud.region}:{ACCOUNT_ID}:repository/{state['name']}"}
+
+
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda cloud, name, state: {"latestVersion": 1},
     "aws:s3/bucket:Bucket": _bucket,
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:wafv2/webAcl:WebAcl": _web_acl,

@@ -14,6 +14,7 @@ The program runs in update mode (``preview=False``): in preview, unknown outputs
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
+from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 from tools.fake_cloud import SECRET_SIG, SECRET_SIG_KEY, FakeCloud
@@ -96,6 +98,17 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+class QuietEngine(mocks.MockEngine):
+    """Drops the SDK's per-resource debug chatter (about 4 lines a resource); keeps the program's own logs."""
+
+    def __init__(self):
+        super().__init__(logging.getLogger("tiketi.mock_engine"))
+
+    def Log(self, request):  # noqa: N802 - gRPC method name
+        if request.severity != engine_pb2.DEBUG:
+            super().Log(request)
+
+
 class ProgramError(Exception):
     """The program failed on the mock engine; the message is what `pulumi up` would print.
 
@@ -165,7 +178,7 @@ def run_program(
         mocks.MockSettings(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=mocks.MockEngine(None),
+            engine=QuietEngine(),
             project=PROJECT,
             stack=stack,
             dry_run=False,

@@ -110,8 +110,25 @@ def summary(snap: Snapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Apply order, as kubectl would: what others refer to first.
+KIND_ORDER = ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap",
+              "Secret", "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet", "DaemonSet", "Job",
+              "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy")
+
+
+def _tidy(value: Any) -> Any:
+    """Undo the mock engine's number and ordering noise: 3.0 -> 3, keys sorted."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _tidy(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_tidy(v) for v in value]
+    return value
+
+
 def kubernetes_objects(snap: Snapshot) -> list[tuple[str, dict]]:
-    """Every Kubernetes object the stack registers, as the manifest the provider applies."""
+    """Every Kubernetes object the stack registers, as the manifest the provider applies, in apply order."""
     objects = []
     for r in snap.registrations:
         if not r.custom or r.is_provider or not r.type.startswith("kubernetes:"):
@@ -120,9 +137,12 @@ def kubernetes_objects(snap: Snapshot) -> list[tuple[str, dict]]:
         if group_version.startswith("helm.sh/") or kind.endswith("List"):
             continue
         manifest = {"apiVersion": group_version.removeprefix("core/"), "kind": kind}
-        manifest.update({k: v for k, v in mask(r.inputs).items() if k not in ("apiVersion", "kind")})
-        objects.append((f"{kind.lower()}-{r.name}", manifest))
-    return objects
+        body = _tidy({k: v for k, v in mask(r.inputs).items() if k not in ("apiVersion", "kind")})
+        manifest.update({k: body.pop(k) for k in ("metadata",) if k in body})
+        manifest.update(body)
+        objects.append((f"{kind.lower()}-{manifest['metadata'].get('name', r.name)}", manifest))
+    rank = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    return sorted(objects, key=lambda item: (rank.get(item[1]["kind"], len(rank)), item[0]))
 
 
 def archive_bytes(archive: pulumi.Archive, masked: bool = False) -> bytes:
