@@ -16,6 +16,9 @@ NETWORK = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "a
 DATABASE = {"instanceClass": "db.t4g.medium"}
 CACHE = {"nodeType": "cache.t4g.small"}
 WORKER = {"reservedConcurrency": 10}
+CLUSTER: dict = {}
+WORKLOADS = {"namespace": "tiketi-prod", "imageTag": "1.0.0"}
+KIND = {"tiketi:platform": "kind", "tiketi:workloads": json.dumps({"namespace": "tiketi-spring"})}
 EDGE = {"cloudfront": False, "useCloudfrontPrefixList": False, "waf": False, "fallbackCidrs": ["203.0.113.0/24"]}
 
 
@@ -29,6 +32,8 @@ def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
         "tiketi:cache": json.dumps(CACHE),
         "tiketi:worker": json.dumps(WORKER),
         "tiketi:edge": json.dumps(EDGE),
+        "tiketi:cluster": json.dumps(CLUSTER),
+        "tiketi:workloads": json.dumps(WORKLOADS),
     }
     raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
     return {k: v for k, v in raw.items() if v != "null"}
@@ -131,7 +136,7 @@ def test_unparseable_cidr():
 
 
 def test_unknown_platform_lists_the_allowed_ones():
-    assert problems_of({"tiketi:platform": "gke"}) == [
+    assert problems_of({"tiketi:platform": "gke", "tiketi:workloads": '{"namespace": "x"}'}) == [
         'tiketi:platform: "gke" is not allowed; expected "kind" or "aws"'
     ]
 
@@ -157,11 +162,11 @@ def test_region_must_look_like_a_region():
 
 
 def test_misspelt_top_level_key_is_refused_with_the_allowed_keys():
-    raw = {"tiketi:platform": "kind", "tiketi:netwrok": "{}"}
+    raw = {**KIND, "tiketi:netwrok": "{}"}
     assert problems_of(raw, "local") == [
         "tiketi:netwrok: unknown key; allowed keys are tiketi:platform, tiketi:network, tiketi:secrets, "
         "tiketi:database, tiketi:cache, tiketi:alerts, tiketi:queue, tiketi:worker, tiketi:edge, "
-        "tiketi:kubernetes"
+        "tiketi:cluster, tiketi:workloads, tiketi:kubernetes"
     ]
 
 
@@ -175,7 +180,7 @@ def test_misspelt_nested_key_is_refused():
 
 
 def test_network_on_the_kind_platform_is_refused():
-    raw = {"tiketi:platform": "kind", "tiketi:network": json.dumps(NETWORK)}
+    raw = {**KIND, "tiketi:network": json.dumps(NETWORK)}
     assert problems_of(raw, "local") == ["tiketi:network: is only for tiketi:platform aws, not kind; remove it"]
 
 
@@ -245,5 +250,5 @@ def test_bad_config_fails_the_program_before_any_resource_is_registered():
 
 
 def test_kind_settings_default_to_the_kind_tiketi_context():
-    config = parse_stack_config("tiketi", "local", {"tiketi:platform": "kind"})
+    config = parse_stack_config("tiketi", "local", KIND)
     assert config.kubernetes.context == "kind-tiketi"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import parse_stack_config
-from tests.test_config import CACHE, DATABASE, aws_config, parse, problems_of
+from tests.test_config import CACHE, DATABASE, KIND, aws_config, parse, problems_of
 
 
 def test_prod_data_tier_config():
@@ -112,5 +112,5 @@ def test_alert_emails_must_be_addresses():
 
 
 def test_data_sections_are_refused_on_the_kind_platform():
-    raw = {"tiketi:platform": "kind", "tiketi:database": '{"instanceClass": "db.t4g.micro"}'}
+    raw = {**KIND, "tiketi:database": '{"instanceClass": "db.t4g.micro"}'}
     assert problems_of(raw, "local") == ["tiketi:database: is only for tiketi:platform aws, not kind; remove it"]

@@ -182,6 +182,7 @@ def test_edge_function_and_role_live_in_us_east_1(aws_stack):
               "handler": "handler.handler"}
     assert {k: function.inputs[k] for k in expect} == expect
     assert "environment" not in function.inputs  # Lambda@Edge has none
+    assert function.retain_on_delete is True  # replicas outlive the distribution for hours
 
 
 def test_explicit_provider_carries_the_stack_default_tags(aws_stack):

@@ -52,8 +52,9 @@ def test_render_fails_on_a_rule_violation(tmp_path, capsys, monkeypatch):
 
 
 def test_secrets_are_masked_everywhere_they_are_written():
+    # Whole secret objects keep their keys (a Secret's key names stay reviewable), never their values.
     assert render.mask({"a": wrap_secret("s3cr3t"), "b": [wrap_secret({"x": 1})], "c": "plain"}) == {
-        "a": "[secret]", "b": ["[secret]"], "c": "plain",
+        "a": "[secret]", "b": [{"x": "[secret]"}], "c": "plain",
     }
 
 
@@ -66,9 +67,12 @@ def test_kubernetes_objects_become_manifests(tmp_path):
     render.write(snap, tmp_path)
     files = sorted((tmp_path / "kubernetes").iterdir())
     manifests = [yaml.safe_load(f.read_text()) for f in files]
-    assert manifests[0] == {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-                            "spec": {"replicas": 2.0}}
-    assert manifests[1] == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cfg"}, "stringData": "[secret]"}
+    # Apply order (Secret before Deployment); the mock engine's floats become integers again.
+    assert manifests[0] == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cfg"},
+                            "stringData": {"k": "[secret]"}}
+    assert manifests[1] == {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                            "spec": {"replicas": 2}}
+    assert [f.name for f in files] == ["000-secret-cfg.yaml", "001-deployment-web.yaml"]
 
 
 def test_lambda_archives_are_zipped(tmp_path):

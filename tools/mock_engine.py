@@ -55,6 +55,8 @@ class Registration:
     inputs: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
+    ignore_changes: tuple[str, ...] = ()
+    retain_on_delete: bool = False
 
     @property
     def is_provider(self) -> bool:
@@ -89,6 +91,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=inputs,
                 outputs=state,
                 id=response.id or None,
+                ignore_changes=tuple(request.ignoreChanges),
+                retain_on_delete=bool(request.retainOnDelete),
             )
         )
         return response

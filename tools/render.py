@@ -52,8 +52,9 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
 
 
 def mask(value: Any) -> Any:
+    """Replace secret values with ``[secret]``, keeping the shape (keys stay readable)."""
     if is_secret(value):
-        return MASK
+        return _mask_leaves(value["value"])
     if isinstance(value, dict):
         return {k: mask(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -61,6 +62,14 @@ def mask(value: Any) -> Any:
     if isinstance(value, (pulumi.Asset, pulumi.Archive)):
         return f"<{type(value).__name__}>"
     return value
+
+
+def _mask_leaves(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_leaves(v) for v in value]
+    return MASK
 
 
 def _lookup(inputs: dict, dotted: str) -> Any:
