@@ -7,7 +7,7 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all preview up bench clean
+.PHONY: help venv test lint render render-all preview up bench clean local-up local-down
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
@@ -16,6 +16,8 @@ help:
 	@echo "make preview STACK=<stack> pulumi preview (needs the Pulumi CLI, a backend and cloud credentials)"
 	@echo "make up STACK=<stack>     pulumi up (same requirements)"
 	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
+	@echo "make local-up             kind cluster + pulumi up --stack local (needs docker, kind, pulumi)"
+	@echo "make local-down           pulumi destroy --stack local + delete the kind cluster"
 
 # The venv is rebuilt whenever requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -62,6 +64,12 @@ up: venv
 
 bench: venv
 	$(BIN)/python -m tests.benchmarks.bench_lambdas
+
+local-up: venv
+	./local/cluster.sh up
+
+local-down:
+	./local/cluster.sh down
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

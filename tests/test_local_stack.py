@@ -185,3 +185,33 @@ def test_pvc_table(local):
 def test_local_outputs(local):
     assert local.outputs["namespace"] == "tiketi-spring"
     assert local.outputs["urls"]["grafana"] == "http://localhost:30006"
+
+
+def test_kind_maps_exactly_the_stacks_node_ports_to_loopback(local):
+    from pathlib import Path
+
+    kind = yaml.safe_load((Path(__file__).parent.parent / "local" / "kind-config.yaml").read_text())
+    [node] = kind["nodes"]
+    mappings = {m["containerPort"]: m for m in node["extraPortMappings"]}
+    node_ports = {p["nodePort"] for s in of_kind(local, "Service").values() for p in s["spec"]["ports"]
+                  if "nodePort" in p}
+    assert set(mappings) == node_ports == {30000, 30001, 30006, 30411, 30432}
+    assert all(m["hostPort"] == port and m["listenAddress"] == "127.0.0.1" for port, m in mappings.items())
+    assert kind["name"] == "tiketi"  # kubeconfig context kind-tiketi, the stack's default
+
+
+def test_cluster_script_names_what_is_missing(tmp_path):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).parent.parent / "local" / "cluster.sh"
+    # A PATH with the shell and coreutils only: no docker, kind or pulumi.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "dirname"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run([str(bin_dir / "bash"), str(script), "up"], capture_output=True, text=True,
+                            env={"PATH": str(bin_dir), "HOME": str(tmp_path)}, check=False)
+    assert result.returncode == 127
+    assert "error: missing docker kind pulumi" in result.stderr
