@@ -7,7 +7,7 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all preview up bench clean local-up local-down
+.PHONY: help venv test lint render render-all preview up bench clean local-up local-down policy-test set-image
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
@@ -16,6 +16,8 @@ help:
 	@echo "make preview STACK=<stack> pulumi preview (needs the Pulumi CLI, a backend and cloud credentials)"
 	@echo "make up STACK=<stack>     pulumi up (same requirements)"
 	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
+	@echo "make policy-test          the policy pack's tests in its own venv (policy/venv)"
+	@echo "make set-image STACK=<stack> SERVICE=<service> TAG=<tag>   promote an image tag in Pulumi.<stack>.yaml"
 	@echo "make local-up             kind cluster + pulumi up --stack local (needs docker, kind, pulumi)"
 	@echo "make local-down           pulumi destroy --stack local + delete the kind cluster"
 
@@ -55,15 +57,28 @@ endef
 preview: venv
 	$(call require_stack,preview)
 	$(call require_pulumi)
-	pulumi preview --stack $(STACK) --diff
+	pulumi preview --stack $(STACK) --diff --policy-pack policy
 
 up: venv
 	$(call require_stack,up)
 	$(call require_pulumi)
-	pulumi up --stack $(STACK)
+	pulumi up --stack $(STACK) --policy-pack policy
 
 bench: venv
 	$(BIN)/python -m tests.benchmarks.bench_lambdas
+
+# The policy pack has its own venv: pulumi-policy pins protobuf 5.x, the program needs 6.x.
+policy/venv/.installed: policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
+policy-test: policy/venv/.installed
+	cd policy && venv/bin/python -m pytest tests -p no:cacheprovider -q
+
+set-image: venv
+	$(call require_stack,set-image)
+	$(BIN)/python -m tools.set_image --stack "$(STACK)" --service "$(SERVICE)" --tag "$(TAG)"
 
 local-up: venv
 	./local/cluster.sh up

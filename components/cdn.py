@@ -30,7 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
-from components.config_sections import EdgeSettings
+from components.config_apps import EdgeSettings
 from components.load_balancer import ORIGIN_VERIFY_HEADER
 from components.storage import CLOUDFRONT_LOG_PREFIX, deny_insecure_transport
 

@@ -27,7 +27,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import policies
-from components.config_sections import ClusterSettings
+from components.config_apps import ClusterSettings
 from components.irsa import OidcIssuer, service_account_role
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

@@ -21,19 +21,15 @@ from typing import Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from components.config_apps import ClusterSettings, EdgeSettings, QueueSettings, WorkerSettings, WorkloadsSettings
 from components.config_sections import (
     AlertsSettings,
     AwsSettings,
     CacheSettings,
-    ClusterSettings,
     DatabaseSettings,
-    EdgeSettings,
     KindSettings,
     NetworkSettings,
-    QueueSettings,
     SecretsSettings,
-    WorkerSettings,
-    WorkloadsSettings,
     _KeyProblemError,
 )
 

@@ -15,6 +15,8 @@ those rules are tagged ``Fallback=true``, the only rules a policy may allow from
 
 Defense in depth: CloudFront adds ``X-Origin-Verify: <secret>`` to every origin request;
 the HTTPS listener forwards only requests carrying it and answers 403 to all others.
+The listener's TLS policy is ``tiketi:edge.albSslPolicy`` (default
+``ELBSecurityPolicy-TLS13-1-2-2021-06``); the policy pack refuses anything but TLS 1.3 policies.
 
 Node ingress from the ALB is 3001 only (the spec's table opens 0-65535): the ALB talks to
 nothing but gateway pods, health checks included.
@@ -28,10 +30,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config_sections import EdgeSettings
+from components.config_apps import EdgeSettings
 
 GATEWAY_PORT = 3001
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 
@@ -129,7 +130,8 @@ class LoadBalancer(pulumi.ComponentResource):
                     protocol="HTTPS", port="443", status_code="HTTP_301"))],
             opts=self._child())
         https = aws.lb.Listener(
-            f"{name}-https", load_balancer_arn=balancer.arn, port=443, protocol="HTTPS", ssl_policy=TLS_POLICY,
+            f"{name}-https", load_balancer_arn=balancer.arn, port=443, protocol="HTTPS",
+            ssl_policy=args.settings.alb_ssl_policy,
             certificate_arn=args.settings.alb_certificate_arn,
             default_actions=[aws.lb.ListenerDefaultActionArgs(
                 type="fixed-response", fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(

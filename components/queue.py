@@ -25,7 +25,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.alarms import metric_alarm
-from components.config_sections import QueueSettings
+from components.config_apps import QueueSettings
 
 MESSAGE_RETENTION_SECONDS = 4 * 24 * 3600  # spec: 4 days
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum, time to inspect and redrive

@@ -27,7 +27,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.alarms import metric_alarm
-from components.config_sections import WorkerSettings
+from components.config_apps import WorkerSettings
 from components.queue import CONSUMER_ACTIONS
 
 CODE = Path(__file__).resolve().parent.parent / "lambdas" / "ticket_worker"

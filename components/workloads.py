@@ -23,7 +23,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import policies
-from components.config_sections import WorkloadsSettings
+from components.config_apps import WorkloadsSettings
 from components.irsa import OidcIssuer, service_account_role
 from components.services import SERVICES, Service
 

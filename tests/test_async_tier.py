@@ -72,7 +72,7 @@ def test_queue_alarms(aws_stack):
 # --- worker function ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack,reserved,tracing", [("prod", 10, "Active"), ("staging", 2, "PassThrough")])
+@pytest.mark.parametrize("stack,reserved,tracing", [("prod", 10, "Active"), ("staging", 2, "Active")])
 def test_worker_function(stack, reserved, tracing, request):
     snap = request.getfixturevalue(stack)
     function = worker_function(snap)
@@ -142,11 +142,6 @@ def test_worker_role_is_least_privilege(prod):
         "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
     assert statements["WriteTraces"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     assert set(statements) == {"ConsumeTicketEvents", "WriteTraces"}  # no secrets, no wildcard SQS
-
-
-def test_staging_worker_without_tracing_gets_no_xray_permission(staging):
-    [inline] = [p for p in staging.all("aws:iam/rolePolicy:RolePolicy") if "ConsumeTicketEvents" in p.inputs["policy"]]
-    assert [s["Sid"] for s in json.loads(inline.inputs["policy"])["Statement"]] == ["ConsumeTicketEvents"]
 
 
 # --- event source mapping -----------------------------------------------------------------------

@@ -57,6 +57,7 @@ class Registration:
     id: str | None = None
     ignore_changes: tuple[str, ...] = ()
     retain_on_delete: bool = False
+    dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # property -> URNs it depends on
 
     @property
     def is_provider(self) -> bool:
@@ -93,6 +94,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 id=response.id or None,
                 ignore_changes=tuple(request.ignoreChanges),
                 retain_on_delete=bool(request.retainOnDelete),
+                dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
             )
         )
         return response

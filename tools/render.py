@@ -31,6 +31,7 @@ import yaml
 
 from tools.invariants import check_all
 from tools.mock_engine import ROOT, ProgramError, Registration, available_stacks, is_secret, run_program
+from tools.policy_check import check as check_policies
 from tools.snapshot import Snapshot
 
 MASK = "[secret]"
@@ -237,14 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     write(snap, out)
     if not options.quiet:
         print(summary(snap), end="")
-    problems = check_all(snap)
+    problems = check_all(snap) + [str(v) for v in check_policies(snap)]
     elapsed = time.perf_counter() - started
     if problems:
         print(f"\nrender {options.stack}: {len(problems)} rule violation(s):", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-    print(f"\nrendered {options.stack} to {out} in {elapsed:.2f}s: {len(snap.registrations)} registrations, rules ok")
+    print(f"\nrendered {options.stack} to {out} in {elapsed:.2f}s: {len(snap.registrations)} registrations, "
+          "program rules and policy pack ok")
     return 0
 
 
