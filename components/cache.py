@@ -86,6 +86,8 @@ class Cache(pulumi.ComponentResource):
             at_rest_encryption_enabled=True,
             transit_encryption_enabled=settings.transit_encryption,
             auth_token=args.auth_token if settings.auth_token else None,
+            # A new token is added next to the old one, so clients keep working while they pick it up.
+            auth_token_update_strategy="ROTATE" if settings.auth_token else None,
             maintenance_window="sun:05:00-sun:07:00",
             snapshot_window="03:00-05:00",
             snapshot_retention_limit=settings.snapshot_retention_days,

@@ -146,6 +146,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-nodes",
             cluster_name=cluster.name,
             node_role_arn=role.arn,
+            version=settings.version,  # nodes follow the control plane on upgrades
             subnet_ids=list(args.app_subnet_ids),
             instance_types=list(settings.instance_types),
             ami_type=settings.ami_type,

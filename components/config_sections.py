@@ -144,7 +144,10 @@ class DatabaseAlarmSettings(_Section):
 class DatabaseSettings(_Section):
     """``tiketi:database``: RDS PostgreSQL and RDS Proxy (spec 4.3)."""
 
-    engine_version: str = "16.4"
+    # Major version only: RDS applies minor versions itself (auto minor upgrades), and a pinned
+    # minor would make the next `pulumi up` try to downgrade.
+    engine_version: str = "16"
+    allow_major_version_upgrade: bool = False
     instance_class: str
     allocated_storage_gb: int = Field(default=50, ge=20, le=65536)
     max_allocated_storage_gb: int = Field(default=200, ge=20, le=65536)
@@ -163,7 +166,7 @@ class DatabaseSettings(_Section):
         major = version.split(".")[0]
         if major not in POSTGRES_MAJOR_VERSIONS or not re.fullmatch(r"\d+(\.\d+)?", version):
             known = ", ".join(f"postgres{m}" for m in POSTGRES_MAJOR_VERSIONS)
-            raise ValueError(f"has no known parameter group family; expected a version of {known} (e.g. 16.4)")
+            raise ValueError(f"has no known parameter group family; expected a version of {known} (e.g. 16)")
         return version
 
     @field_validator("instance_class")

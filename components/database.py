@@ -131,6 +131,7 @@ class Database(pulumi.ComponentResource):
             identifier=self.instance_identifier,
             engine="postgres",
             engine_version=settings.engine_version,
+            allow_major_version_upgrade=settings.allow_major_version_upgrade,
             instance_class=settings.instance_class,
             allocated_storage=settings.allocated_storage_gb,
             max_allocated_storage=settings.max_allocated_storage_gb,

@@ -31,6 +31,7 @@ def test_node_group(stack, types, capacity, sizes, request):
     snap = request.getfixturevalue(stack)
     nodes = snap.one("aws:eks/nodeGroup:NodeGroup")
     assert (nodes.inputs["instanceTypes"], nodes.inputs["capacityType"]) == (types, capacity)
+    assert nodes.inputs["version"] == "1.33"  # nodes follow the control plane
     scaling = nodes.inputs["scalingConfig"]
     assert (scaling["minSize"], scaling["desiredSize"], scaling["maxSize"]) == sizes
     assert sorted(nodes.inputs["subnetIds"]) == sorted(snap.outputs["appSubnetIds"])

@@ -10,7 +10,7 @@ from tests.test_config import CACHE, DATABASE, KIND, aws_config, parse, problems
 
 def test_prod_data_tier_config():
     config = parse("prod")
-    assert config.database.engine_version == "16.4" and config.database.parameter_group_family == "postgres16"
+    assert config.database.engine_version == "16" and config.database.parameter_group_family == "postgres16"
     assert config.database.instance_class == "db.r6g.large"
     assert (config.database.multi_az, config.database.deletion_protection, config.database.final_snapshot) == (
         True, True, True)
@@ -38,7 +38,7 @@ def test_data_tier_defaults_are_the_secure_ones():
 def test_unknown_postgres_version_family():
     [problem] = problems_of(aws_config(**{"tiketi:database": {**DATABASE, "engineVersion": "13.7"}}))
     assert problem == ('tiketi:database.engineVersion: "13.7" has no known parameter group family; expected a '
-                       "version of postgres15, postgres16, postgres17 (e.g. 16.4)")
+                       "version of postgres15, postgres16, postgres17 (e.g. 16)")
 
 
 def test_unknown_instance_class_names_the_allowed_families():

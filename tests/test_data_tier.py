@@ -90,7 +90,8 @@ def test_postgres_instance(stack, multi_az, retention, protected, final, request
     snap = request.getfixturevalue(stack)
     db = snap.one("aws:rds/instance:Instance")
     expect = {
-        "identifier": f"tiketi-{stack}-postgres", "engine": "postgres", "engineVersion": "16.4",
+        "identifier": f"tiketi-{stack}-postgres", "engine": "postgres", "engineVersion": "16",
+        "allowMajorVersionUpgrade": False,
         "storageType": "gp3", "storageEncrypted": True, "publiclyAccessible": False, "multiAz": multi_az,
         "backupWindow": "03:00-04:00", "maintenanceWindow": "Mon:04:00-Mon:05:00",
         "backupRetentionPeriod": retention, "performanceInsightsEnabled": True,
@@ -203,6 +204,7 @@ def test_replication_group(stack, nodes, failover, node_type, snapshots, log_day
                                                                   length=64, overrideSpecial="!&#$^<>-")
                                                          .outputs["result"])}
     assert cache.inputs["securityGroupIds"] == [group(snap, "redis").id]
+    assert cache.inputs["authTokenUpdateStrategy"] == "ROTATE"
     deliveries = {d["logType"]: d for d in cache.inputs["logDeliveryConfigurations"]}
     assert set(deliveries) == {"slow-log", "engine-log"}
     for log_type, delivery in deliveries.items():
