@@ -74,7 +74,7 @@ policy/venv/.installed: policy/requirements.txt
 	touch $@
 
 policy-test: policy/venv/.installed
-	cd policy && venv/bin/python -m pytest tests -p no:cacheprovider -q
+	cd policy && venv/bin/python -m pytest tests -p no:cacheprovider
 
 set-image: venv
 	$(call require_stack,set-image)

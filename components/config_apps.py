@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config_sections import _check_retention, _KeyProblemError, _Section
+from components.config_sections import RetentionDays, _KeyProblemError, _Section
 
 
 class QueueSettings(_Section):
@@ -33,13 +33,9 @@ class WorkerSettings(_Section):
     reserved_concurrency: int = Field(default=10, ge=1)
     maximum_concurrency: int = Field(default=10, ge=2, le=1000)  # the SQS mapping's floor is 2
     tracing: bool = True
-    log_retention_days: int = 30
+    log_retention_days: RetentionDays = 30
     errors_alarm_threshold: int = Field(default=5, ge=0)
 
-    @field_validator("log_retention_days")
-    @classmethod
-    def _log_retention(cls, days: int) -> int:
-        return _check_retention(days)
 
     @model_validator(mode="after")
     def _concurrency_fits(self) -> WorkerSettings:
@@ -118,7 +114,7 @@ class ClusterSettings(_Section):
     min_size: int = Field(default=3, ge=1)
     desired_size: int = Field(default=3, ge=1)
     max_size: int = Field(default=6, ge=1)
-    log_retention_days: int = 90
+    log_retention_days: RetentionDays = 90
     admin_role_arns: list[str] = []
     load_balancer_controller_chart: str = "1.13.0"
 
@@ -136,10 +132,6 @@ class ClusterSettings(_Section):
             raise ValueError("must not include 0.0.0.0/0: list the ranges that may reach the API server")
         return cidrs
 
-    @field_validator("log_retention_days")
-    @classmethod
-    def _log_retention(cls, days: int) -> int:
-        return _check_retention(days)
 
     @model_validator(mode="after")
     def _sizes(self) -> ClusterSettings:

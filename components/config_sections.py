@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -51,6 +51,10 @@ def _check_family_size(value: str, prefix: str, what: str, families: tuple, size
     return value
 
 
+# A CloudWatch Logs retention period, checked wherever a section has one.
+RetentionDays = Annotated[int, AfterValidator(_check_retention)]
+
+
 class _Section(BaseModel):
     """A config object: camelCase keys in YAML, unknown keys rejected, immutable once parsed."""
 
@@ -83,7 +87,7 @@ class NetworkSettings(_Section):
     vpc_cidr: ipaddress.IPv4Network
     availability_zones: list[str] = Field(min_length=2, max_length=3)
     nat_gateways: Literal["perAz", "single"] = "perAz"
-    flow_logs_retention_days: int = 90
+    flow_logs_retention_days: RetentionDays = 90
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -100,10 +104,6 @@ class NetworkSettings(_Section):
             raise ValueError("must name distinct availability zones")
         return zones
 
-    @field_validator("flow_logs_retention_days")
-    @classmethod
-    def _cloudwatch_retention(cls, days: int) -> int:
-        return _check_retention(days)
 
 
 class KindSettings(_Section):
@@ -157,7 +157,7 @@ class DatabaseSettings(_Section):
     final_snapshot: bool = True
     proxy: bool = True
     master_username: str = "tiketi_admin"
-    log_retention_days: int = 30
+    log_retention_days: RetentionDays = 30
     alarms: DatabaseAlarmSettings = DatabaseAlarmSettings()
 
     @field_validator("engine_version")
@@ -181,10 +181,6 @@ class DatabaseSettings(_Section):
             raise ValueError("is not allowed; expected a lower-case identifier that is not a reserved name")
         return name
 
-    @field_validator("log_retention_days")
-    @classmethod
-    def _log_retention(cls, days: int) -> int:
-        return _check_retention(days)
 
     @model_validator(mode="after")
     def _storage_can_grow(self) -> DatabaseSettings:
@@ -224,7 +220,7 @@ class CacheSettings(_Section):
     transit_encryption: bool = True
     auth_token: bool = True
     snapshot_retention_days: int = Field(default=7, ge=0, le=35)
-    log_retention_days: int = 30
+    log_retention_days: RetentionDays = 30
     alarms: CacheAlarmSettings = CacheAlarmSettings()
 
     @field_validator("node_type")
@@ -232,10 +228,6 @@ class CacheSettings(_Section):
     def _allowed_node(cls, node_type: str) -> str:
         return _check_family_size(node_type, "cache", "node type", CACHE_NODE_FAMILIES, CACHE_NODE_SIZES)
 
-    @field_validator("log_retention_days")
-    @classmethod
-    def _log_retention(cls, days: int) -> int:
-        return _check_retention(days)
 
     @model_validator(mode="after")
     def _consistent(self) -> CacheSettings:

@@ -6,17 +6,11 @@ import json
 
 import pytest
 
+from tests.aws_queries import ALARM, EGRESS, INGRESS, group
 from tools.snapshot import Snapshot, unwrap
 
-SG = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 FUNCTION = "aws:lambda/function:Function"
 
-
-def group(snap: Snapshot, role: str):
-    return snap.one(SG, tags={"Name": f"tiketi-{snap.stack}-{role}"})
 
 
 def queues(snap: Snapshot):

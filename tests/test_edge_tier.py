@@ -6,10 +6,9 @@ import json
 
 import pytest
 
+from tests.aws_queries import INGRESS, group
 from tools.snapshot import Snapshot, unwrap
 
-SG = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 EDGE_FUNCTION = "aws:lambda/function:Function"
 
@@ -21,9 +20,6 @@ def bucket(snap: Snapshot, role: str):
 def attached(snap: Snapshot, type_: str, target) -> list:
     return snap.all(type_, bucket=target.id)
 
-
-def group(snap: Snapshot, role: str):
-    return snap.one(SG, tags={"Name": f"tiketi-{snap.stack}-{role}"})
 
 
 def random_value(snap: Snapshot, role: str) -> str:
