@@ -47,7 +47,8 @@ def build_aws(config: StackConfig) -> None:
 
     # Data tier (spec 4.3, 4.4)
     database = Database("database", DatabaseArgs(
-        name_prefix=prefix, settings=config.database, vpc_id=network.vpc_id, data_subnet_ids=subnets["data"],
+        name_prefix=prefix, settings=config.database, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
+        data_subnet_ids=subnets["data"],
         app_subnet_ids=subnets["app"], client_security_groups=app_groups.clients,
         credentials_secret_id=secrets.database_credentials_secret_id,
         credentials_secret_arn=secrets.database_credentials_secret_arn, master_password=secrets.database_password,

@@ -5,7 +5,8 @@ instance and its log group, the credentials secret's value (JSON with host, writ
 because only the instance knows its address), RDS Proxy (own security group in the app
 subnets, IAM role that can read that one secret) and the RDS alarms.
 
-Traffic chain: EKS nodes / worker -> proxy (5432) -> instance (5432). Without a proxy
+Traffic chain: EKS nodes / worker -> proxy (5432) -> instance (5432); the proxy may also
+reach Secrets Manager's VPC endpoint (443 inside the VPC) for the credentials. Without a proxy
 (``tiketi:database.proxy: false``, staging) clients reach the instance directly.
 The instance admits 5432 only from the application groups and the proxy.
 
@@ -41,6 +42,7 @@ class DatabaseArgs:
     name_prefix: str
     settings: DatabaseSettings
     vpc_id: pulumi.Input[str]
+    vpc_cidr: str
     data_subnet_ids: Sequence[pulumi.Input[str]]
     app_subnet_ids: Sequence[pulumi.Input[str]]
     client_security_groups: Mapping[str, pulumi.Input[str]]
@@ -81,6 +83,11 @@ class Database(pulumi.ComponentResource):
                 f"{name}-proxy-to-db", security_group_id=proxy_sg.id, description="RDS Proxy to PostgreSQL",
                 ip_protocol="tcp", from_port=PORT, to_port=PORT, referenced_security_group_id=db_sg.id,
                 opts=self._child(),
+            )
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-proxy-to-endpoints", security_group_id=proxy_sg.id,
+                description="RDS Proxy to Secrets Manager through its VPC endpoint", ip_protocol="tcp",
+                from_port=443, to_port=443, cidr_ipv4=args.vpc_cidr, opts=self._child(),
             )
             endpoint = self._build_proxy(proxy_sg, instance)
         self._build_alarms()

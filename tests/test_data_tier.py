@@ -148,9 +148,11 @@ def test_proxy_settings_and_its_own_attached_security_group(prod):
 def test_proxy_chain_nodes_and_worker_to_proxy_to_database(prod):
     proxy_sg, db_sg = group(prod, "proxy"), group(prod, "db")
     assert ingress_sources(prod, proxy_sg) == {"eks-nodes": ("tcp", 5432, 5432), "worker": ("tcp", 5432, 5432)}
-    [egress] = prod.all(EGRESS, securityGroupId=proxy_sg.id)
-    assert (egress.inputs["ipProtocol"], egress.inputs["fromPort"], egress.inputs["toPort"]) == ("tcp", 5432, 5432)
-    assert egress.inputs["referencedSecurityGroupId"] == db_sg.id
+    egress = {(r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"],
+               r.inputs.get("referencedSecurityGroupId") or r.inputs.get("cidrIpv4"))
+              for r in prod.all(EGRESS, securityGroupId=proxy_sg.id)}
+    # to the instance, and to Secrets Manager's VPC endpoint for the credentials; nothing else
+    assert egress == {("tcp", 5432, 5432, db_sg.id), ("tcp", 443, 443, "10.0.0.0/16")}
 
 
 def test_proxy_role_reads_exactly_the_credentials_secret(prod):
