@@ -253,7 +253,9 @@ def check_request(request: dict, now: float) -> dict:
         path = normalise_path(uri)
     except UnicodeDecodeError:
         return redirect(None)  # percent-encoded bytes that are not UTF-8: no origin route either
-    if classify(path) != "protected":
+    # Bypass and unlisted paths are both passed through unchanged, so only "protected?" is
+    # decided per request (classify() spells out all three classes).
+    if not path.startswith(PROTECTED_PREFIXES):
         return request
     event_id = event_id_of(path)
     token = token_from_headers(request.get("headers"))
