@@ -99,7 +99,6 @@ class Network(pulumi.ComponentResource):
         self.vpc_id, self.vpc_cidr = vpc.id, args.vpc_cidr
         plans = plan_subnets(args.vpc_cidr, args.availability_zones)
         self.subnet_cidrs = {tier: [p.cidr for p in plans if p.tier == tier] for tier in TIERS}
-        self._vpc = vpc
 
         subnets = self._subnets = self._build_subnets(vpc)
         self.subnet_ids = {tier: [s.id for s in subnets[tier]] for tier in TIERS}

@@ -36,5 +36,4 @@ SERVICES: tuple[Service, ...] = (
     Service("frontend", 3000, "100m", "500m", "128Mi", "256Mi", "frontend"),
 )
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
-BY_NAME = {s.name: s for s in SERVICES}
 DATABASES = tuple(s.database for s in SERVICES if s.database)

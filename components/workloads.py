@@ -100,7 +100,6 @@ class Workloads(pulumi.ComponentResource):
                 "pod-security.kubernetes.io/audit": args.pod_security, "app.kubernetes.io/part-of": "tiketi"}},
             opts=self._child())
         self._ns = namespace.metadata.name
-        self._namespace_resource = namespace
         self._build_config()
         self.ticket_service_role_arn = self._build_producer_role()
 
@@ -307,7 +306,7 @@ class Workloads(pulumi.ComponentResource):
         }
 
     def _bind(self, service_name: str, target_group_arn: pulumi.Input[str]) -> None:
-        service = next(s for s in SERVICES if s.name == service_name)
+        [service] = [s for s in SERVICES if s.name == service_name]
         k8s.apiextensions.CustomResource(
             f"{self._name}-{service_name}-binding",
             api_version="elbv2.k8s.aws/v1beta1",

@@ -120,9 +120,6 @@ class Snapshot:
     def types(self) -> set[str]:
         return {r.type for r in self.registrations}
 
-    def component_outputs(self, component: Registration) -> dict[str, Any]:
-        return self.run.resource_outputs.get(component.urn, {})
-
     def config(self, key: str) -> Any:
         raw = self.run.config.get(key)
         try:
