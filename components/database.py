@@ -152,7 +152,7 @@ class Database(pulumi.ComponentResource):
             port=PORT,
             username=settings.master_username,
             password=args.master_password,
-            db_name="postgres",
+            # No initial database: "postgres" always exists, and the services create their own.
             backup_window="03:00-04:00",
             maintenance_window="Mon:04:00-Mon:05:00",
             backup_retention_period=settings.backup_retention_days,

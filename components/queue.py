@@ -8,7 +8,8 @@ alarms on DLQ depth and on the age of the oldest message.
 ``QueueAccess`` owns the queue policy. It is a separate component because it names the
 producer's and the consumer's roles, which exist only after the Workloads (ticket-service)
 and the Worker: ticket-service may send, the worker may receive, delete, change
-visibility and read attributes, and every other principal is denied those actions.
+visibility and read attributes, and every other principal is denied sending, receiving,
+deleting and changing visibility (reading attributes stays open to the account's admins).
 
 Deduplication: content-based deduplication is off by default. With it on, SQS silently
 merges identical bodies sent within 5 minutes, so producers must then put a unique id in
@@ -32,8 +33,11 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum, time to inspect and r
 # AWS: a queue's visibility timeout should be at least six times its consumer's timeout, so
 # a batch that is retried inside Lambda does not reappear while still being processed.
 VISIBILITY_PER_CONSUMER_TIMEOUT = 6
-CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                    "sqs:GetQueueAttributes"]
+# Message actions: each is allowed to its one role and denied to every other principal.
+CONSUMER_MESSAGE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
+# The worker also reads attributes; that is not denied to others, or Pulumi and operators
+# could no longer read the queue they manage.
+CONSUMER_ACTIONS = [*CONSUMER_MESSAGE_ACTIONS, "sqs:GetQueueAttributes"]
 PRODUCER_ACTIONS = ["sqs:SendMessage"]
 
 
@@ -117,13 +121,14 @@ class QueueAccess(pulumi.ComponentResource):
         producers = list(args.producer_role_arns)
         consumers = [args.consumer_role_arn]
         statements = []
-        for sid, actions, principals in (("Producers", PRODUCER_ACTIONS, producers),
-                                         ("Consumer", CONSUMER_ACTIONS, consumers)):
+        for sid, allowed, denied, principals in (
+                ("Producers", PRODUCER_ACTIONS, PRODUCER_ACTIONS, producers),
+                ("Consumer", CONSUMER_ACTIONS, CONSUMER_MESSAGE_ACTIONS, consumers)):
             statements.append({"Sid": f"Allow{sid}", "Effect": "Allow", "Principal": {"AWS": principals},
-                               "Action": actions, "Resource": args.queue_arn})
+                               "Action": allowed, "Resource": args.queue_arn})
             # Same-account identity policies would otherwise grant these actions on their own.
             statements.append({"Sid": f"DenyOtherThan{sid}", "Effect": "Deny", "Principal": "*",
-                               "Action": actions, "Resource": args.queue_arn,
+                               "Action": denied, "Resource": args.queue_arn,
                                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": principals}}})
         aws.sqs.QueuePolicy(f"{name}-policy", queue_url=args.queue_url, policy=policies.document(*statements),
                             opts=pulumi.ResourceOptions(parent=self))

@@ -108,6 +108,10 @@ def test_queue_policy_principals(aws_stack):
     assert statements["AllowConsumer"]["Principal"] == {"AWS": [worker_role.outputs["arn"]]}
     assert sorted(statements["AllowConsumer"]["Action"]) == [
         "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    assert statements["DenyOtherThanProducers"]["Action"] == ["sqs:SendMessage"]
+    # Reading attributes is not denied: Pulumi and operators must still be able to read the queue.
+    assert sorted(statements["DenyOtherThanConsumer"]["Action"]) == [
+        "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
     for sid, principals in (("DenyOtherThanProducers", [ticket_role]), ("DenyOtherThanConsumer", [worker_role])):
         assert statements[sid]["Effect"] == "Deny" and statements[sid]["Principal"] == "*"
         assert statements[sid]["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [r.outputs["arn"]
