@@ -3,8 +3,9 @@
 The data tier admits traffic from "the EKS nodes" and "the worker"; the worker's egress
 names the RDS Proxy and Redis groups. Creating the two client groups first (with no rules
 of their own) breaks that cycle: each owner adds its rules as separate rule resources.
-Rules on these groups are added by the Cluster (node traffic), the LoadBalancer (ALB to
-nodes) and the Worker (its egress).
+Rules on these groups are added by the LoadBalancer and InternalApi (ALB to pods) and the
+Worker (its egress). The nodes' outbound traffic and node/control-plane traffic are allowed
+by the EKS cluster security group, which the node launch template attaches next to this one.
 """
 
 from __future__ import annotations
