@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from components.alarms import metric_alarm
 from components.config_sections import CacheSettings
+from components.security_groups import allow_tcp_from
 
 PORT = 6379
 
@@ -48,11 +49,8 @@ class Cache(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
                                       description=f"{settings.engine}: 6379 from the application groups only",
                                       tags={"Name": f"{args.name_prefix}-redis"}, opts=child)
-        for source, source_id in args.client_security_groups.items():
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-{source}", security_group_id=group.id, description=f"{settings.engine} from {source}",
-                ip_protocol="tcp", from_port=PORT, to_port=PORT, referenced_security_group_id=source_id, opts=child,
-            )
+        allow_tcp_from(name, parent=self, group_id=group.id, port=PORT, sources=args.client_security_groups,
+                       description=f"{settings.engine} from {{source}}")
         subnets = aws.elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=list(args.data_subnet_ids),
                                               description="Data subnets: no route out of the VPC", opts=child)
         parameters = aws.elasticache.ParameterGroup(

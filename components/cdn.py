@@ -216,13 +216,13 @@ class Cdn(pulumi.ComponentResource):
             opts=self._child())
 
     def _cache_policy(self, role: str, default_ttl: int, max_ttl: int) -> aws.cloudfront.CachePolicy:
-        none = {"cookie_behavior": "none"}
         return aws.cloudfront.CachePolicy(
             f"{self._name}-{role}", name=f"{self._args.name_prefix}-{role}", min_ttl=0, default_ttl=default_ttl,
             max_ttl=max_ttl,
             parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
                 enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True,
-                cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(**none),
+                cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
+                    cookie_behavior="none"),
                 headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
                     header_behavior="none"),
                 query_strings_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(

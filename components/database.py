@@ -27,6 +27,7 @@ import pulumi_aws as aws
 from components import policies
 from components.alarms import metric_alarm
 from components.config_sections import DatabaseSettings
+from components.security_groups import allow_tcp_from
 
 PORT = 5432
 PARAMETERS = {
@@ -110,12 +111,8 @@ class Database(pulumi.ComponentResource):
 
     def _allow_postgres(self, group: aws.ec2.SecurityGroup, target: str,
                         sources: Mapping[str, pulumi.Input[str]]) -> None:
-        for source, source_id in sources.items():
-            aws.vpc.SecurityGroupIngressRule(
-                f"{self._name}-{target}-from-{source}", security_group_id=group.id,
-                description=f"PostgreSQL from {source}", ip_protocol="tcp", from_port=PORT, to_port=PORT,
-                referenced_security_group_id=source_id, opts=self._child(),
-            )
+        allow_tcp_from(f"{self._name}-{target}", parent=self, group_id=group.id, port=PORT, sources=sources,
+                       description="PostgreSQL from {source}")
 
     def _build_instance(self, db_sg: aws.ec2.SecurityGroup) -> aws.rds.Instance:
         args, settings, name = self._args, self._args.settings, self._name

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.security_groups import allow_tcp_from
+
 TICKET_SERVICE_PORT = 3002
 LISTENER_PORT = 80
 
@@ -44,18 +46,15 @@ class InternalApi(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup(f"{name}-alb", vpc_id=args.vpc_id,
                                       description="ticket-service internal API: HTTP from the worker only",
                                       tags={"Name": f"{args.name_prefix}-internal-alb"}, opts=child)
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-worker", security_group_id=group.id, description="worker to the internal API",
-            ip_protocol="tcp", from_port=LISTENER_PORT, to_port=LISTENER_PORT,
-            referenced_security_group_id=args.worker_security_group_id, opts=child)
+        allow_tcp_from(name, parent=self, group_id=group.id, port=LISTENER_PORT,
+                       sources={"worker": args.worker_security_group_id}, description="worker to the internal API")
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-to-pods", security_group_id=group.id, description="to ticket-service pods",
             ip_protocol="tcp", from_port=TICKET_SERVICE_PORT, to_port=TICKET_SERVICE_PORT,
             referenced_security_group_id=args.eks_nodes_security_group_id, opts=child)
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-nodes-from-alb", security_group_id=args.eks_nodes_security_group_id,
-            description="internal ALB to ticket-service pods", ip_protocol="tcp", from_port=TICKET_SERVICE_PORT,
-            to_port=TICKET_SERVICE_PORT, referenced_security_group_id=group.id, opts=child)
+        allow_tcp_from(f"{name}-nodes", parent=self, group_id=args.eks_nodes_security_group_id,
+                       port=TICKET_SERVICE_PORT, sources={"alb": group.id},
+                       description="internal ALB to ticket-service pods")
 
         balancer = aws.lb.LoadBalancer(
             f"{name}-alb", name=f"{args.name_prefix}-ticket-int", internal=True, load_balancer_type="application",

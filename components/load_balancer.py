@@ -31,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config_apps import EdgeSettings
+from components.security_groups import allow_tcp_from
 
 GATEWAY_PORT = 3001
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
@@ -69,10 +70,8 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-to-gateway", security_group_id=group.id, description="to gateway-service pods",
             ip_protocol="tcp", from_port=GATEWAY_PORT, to_port=GATEWAY_PORT,
             referenced_security_group_id=args.eks_nodes_security_group_id, opts=self._child())
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-nodes-from-alb", security_group_id=args.eks_nodes_security_group_id,
-            description="ALB to gateway-service pods", ip_protocol="tcp", from_port=GATEWAY_PORT,
-            to_port=GATEWAY_PORT, referenced_security_group_id=group.id, opts=self._child())
+        allow_tcp_from(f"{name}-nodes", parent=self, group_id=args.eks_nodes_security_group_id, port=GATEWAY_PORT,
+                       sources={"alb": group.id}, description="ALB to gateway-service pods")
 
         balancer = aws.lb.LoadBalancer(
             f"{name}-alb", name=f"{args.name_prefix}-alb", internal=False, load_balancer_type="application",

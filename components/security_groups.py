@@ -10,6 +10,7 @@ by the EKS cluster security group, which the node launch template attaches next 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -46,3 +47,16 @@ class AppSecurityGroups(pulumi.ComponentResource):
     def clients(self) -> dict[str, pulumi.Output[str]]:
         """The groups the data tier admits, by name (used in rule names and descriptions)."""
         return {"eks-nodes": self.eks_nodes_id, "worker": self.worker_id}
+
+
+def allow_tcp_from(prefix: str, *, parent: pulumi.Resource, group_id: pulumi.Input[str], port: int,
+                   sources: Mapping[str, pulumi.Input[str]], description: str) -> None:
+    """Ingress on one TCP port from each named security group, as rules ``<prefix>-from-<source>``.
+
+    ``description`` may name the source as ``{source}``.
+    """
+    for source, source_id in sources.items():
+        aws.vpc.SecurityGroupIngressRule(
+            f"{prefix}-from-{source}", security_group_id=group_id, description=description.format(source=source),
+            ip_protocol="tcp", from_port=port, to_port=port, referenced_security_group_id=source_id,
+            opts=pulumi.ResourceOptions(parent=parent))

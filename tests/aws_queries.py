@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tools.mock_engine import Registration
-from tools.snapshot import Snapshot
+from tools.snapshot import Snapshot, unwrap
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -14,3 +14,9 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 def group(snap: Snapshot, role: str) -> Registration:
     """The security group named tiketi-<stack>-<role>."""
     return snap.one(SG, tags={"Name": f"tiketi-{snap.stack}-{role}"})
+
+
+def random_value(snap: Snapshot, role: str) -> str:
+    """The generated value of one of the Secrets component's passwords (secrets-<role>)."""
+    [password] = [r for r in snap.all("random:index/randomPassword:RandomPassword") if r.name == f"secrets-{role}"]
+    return unwrap(password.outputs["result"])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.aws_queries import ALARM, EGRESS, INGRESS, group
+from tests.aws_queries import ALARM, EGRESS, INGRESS, group, random_value
 from tools.snapshot import Snapshot, unwrap
 
 FUNCTION = "aws:lambda/function:Function"
@@ -88,9 +88,7 @@ def test_worker_environment_points_at_the_internal_load_balancer(aws_stack):
     balancer = aws_stack.one("aws:lb/loadBalancer:LoadBalancer", internal=True)
     assert variables["TICKET_SERVICE_URL"] == f"http://{balancer.outputs['dnsName']}"
     assert ".svc.cluster.local" not in variables["TICKET_SERVICE_URL"]
-    [token] = [r for r in aws_stack.all("random:index/randomPassword:RandomPassword")
-               if r.name == "secrets-internal-api-token"]
-    assert variables["INTERNAL_API_TOKEN"] == unwrap(token.outputs["result"])
+    assert variables["INTERNAL_API_TOKEN"] == random_value(aws_stack, "internal-api-token")
     main, _ = queues(aws_stack)
     assert variables["MAX_RECEIVE_COUNT"] == str(json.loads(main.inputs["redrivePolicy"])["maxReceiveCount"])
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.aws_queries import INGRESS, group
+from tests.aws_queries import INGRESS, group, random_value
 from tools.snapshot import Snapshot, unwrap
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -20,12 +20,6 @@ def bucket(snap: Snapshot, role: str):
 def attached(snap: Snapshot, type_: str, target) -> list:
     return snap.all(type_, bucket=target.id)
 
-
-
-def random_value(snap: Snapshot, role: str) -> str:
-    """The generated value of one of the Secrets component's passwords."""
-    [password] = [r for r in snap.all("random:index/randomPassword:RandomPassword") if r.name == f"secrets-{role}"]
-    return unwrap(password.outputs["result"])
 
 
 def us_east_1_provider(snap: Snapshot):
