@@ -7,7 +7,7 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all preview up bench clean local-up local-down policy-test set-image
+.PHONY: help venv test lint render render-all preview up bench clean local-up local-down policy-test set-image urns
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
 	@echo "make policy-test          the policy pack's tests in its own venv (policy/venv)"
 	@echo "make set-image STACK=<stack> SERVICE=<service> TAG=<tag>   promote an image tag in Pulumi.<stack>.yaml"
+	@echo "make urns                 rewrite tests/golden/urns/<stack>.txt (review the diff: a vanished URN is a replacement)"
 	@echo "make local-up             kind cluster + pulumi up --stack local (needs docker, kind, pulumi)"
 	@echo "make local-down           pulumi destroy --stack local + delete the kind cluster"
 
@@ -42,10 +43,10 @@ endef
 
 render: venv
 	$(call require_stack,render)
-	$(BIN)/python -m tools.render $(STACK)
+	$(BIN)/python -m tools.harness.render $(STACK)
 
 render-all: venv
-	@for stack in $(STACKS); do $(BIN)/python -m tools.render $$stack --quiet || exit 1; done
+	@for stack in $(STACKS); do $(BIN)/python -m tools.harness.render $$stack --quiet || exit 1; done
 
 define require_pulumi
 	@command -v pulumi >/dev/null 2>&1 || { \
@@ -78,7 +79,10 @@ policy-test: policy/venv/.installed
 
 set-image: venv
 	$(call require_stack,set-image)
-	$(BIN)/python -m tools.set_image --stack "$(STACK)" --service "$(SERVICE)" --tag "$(TAG)"
+	$(BIN)/python -m tools.ops.set_image --stack "$(STACK)" --service "$(SERVICE)" --tag "$(TAG)"
+
+urns: venv
+	$(BIN)/python -m tools.harness.urns --write
 
 local-up: venv
 	./local/cluster.sh up

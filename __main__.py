@@ -1,92 +1,160 @@
 """Tiketi infrastructure: composition only (stack config -> components -> stack outputs).
 
-What each stack builds is decided by its typed config (components/config.py), never by
-the stack's name. Config is validated before the first resource is registered.
+What each stack builds is decided by its typed config (components/config/), never by the
+stack's name. Config is validated before the first resource is registered. Each tier is one
+function below, in the order traffic meets it; the stack outputs are gathered in one place
+at the end (``aws_outputs``, ``local_outputs``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.alerting import Alerts, AlertsArgs
-from components.cache import Cache, CacheArgs
-from components.cdn import Cdn, CdnArgs
-from components.cluster import Cluster, ClusterArgs
+from components.async_ import (
+    InternalApi,
+    InternalApiArgs,
+    Queue,
+    QueueAccess,
+    QueueAccessArgs,
+    QueueArgs,
+    Worker,
+    WorkerArgs,
+)
 from components.config import StackConfig, load_stack_config
-from components.database import Database, DatabaseArgs
-from components.internal_api import InternalApi, InternalApiArgs
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.local_observability import LocalObservability, LocalObservabilityArgs
-from components.local_platform import HOSTS, LocalPlatform, LocalPlatformArgs
-from components.local_secrets import LocalSecrets
-from components.network import Network, NetworkArgs
-from components.network_policies import AwsEgress, NetworkPolicies, NetworkPoliciesArgs, local_platform_policies
-from components.queue import Queue, QueueAccess, QueueAccessArgs, QueueArgs
-from components.registry import ContainerRegistry, ContainerRegistryArgs
-from components.secrets import Secrets, SecretsArgs
-from components.security_groups import AppSecurityGroups, AppSecurityGroupsArgs
+from components.data import Cache, CacheArgs, Database, DatabaseArgs
+from components.edge import ALB_LOG_PREFIX, Cdn, CdnArgs, LoadBalancer, LoadBalancerArgs, Storage, StorageArgs
+from components.kubernetes import (
+    AwsEgress,
+    Cluster,
+    ClusterArgs,
+    Connections,
+    ContainerRegistry,
+    ContainerRegistryArgs,
+    Credentials,
+    NetworkPolicies,
+    NetworkPoliciesArgs,
+    SqsProducer,
+    Workloads,
+    WorkloadsArgs,
+    local_platform_policies,
+)
+from components.local import (
+    HOSTS,
+    LocalObservability,
+    LocalObservabilityArgs,
+    LocalPlatform,
+    LocalPlatformArgs,
+    LocalSecrets,
+)
+from components.network import AppSecurityGroups, AppSecurityGroupsArgs, Network, NetworkArgs
+from components.observability import Alerts, AlertsArgs
+from components.security import Secrets, SecretsArgs
 from components.services import SERVICE_NAMES
-from components.storage import ALB_LOG_PREFIX, Storage, StorageArgs
-from components.worker import Worker, WorkerArgs
-from components.workloads import Connections, Credentials, SqsProducer, Workloads, WorkloadsArgs
+
+# --- AWS stacks (staging, prod) --------------------------------------------------------------
 
 
-def build_aws(config: StackConfig) -> None:
+@dataclass(frozen=True)
+class Foundation:
+    """What every AWS tier builds on: the VPC, the application groups, the alert topic, the secrets."""
+
+    network: Network
+    app_groups: AppSecurityGroups
+    alerts: Alerts
+    secrets: Secrets
+
+
+def build_foundation(config: StackConfig) -> Foundation:
     prefix = config.name_prefix
     network = Network("network", NetworkArgs(
         name_prefix=prefix, region=config.aws.region, vpc_cidr=str(config.network.vpc_cidr),
         availability_zones=config.network.availability_zones, nat_gateways=config.network.nat_gateways,
         flow_logs_retention_days=config.network.flow_logs_retention_days,
     ))
-    subnets = network.subnet_ids
     alerts = Alerts("alerts", AlertsArgs(name_prefix=prefix, emails=config.alerts.emails))
     app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=prefix, vpc_id=network.vpc_id))
     secrets = Secrets("secrets", SecretsArgs(name_prefix=prefix,
                                              recovery_window_days=config.secrets.recovery_window_days))
+    return Foundation(network, app_groups, alerts, secrets)
 
-    # Data tier (spec 4.3, 4.4)
+
+@dataclass(frozen=True)
+class DataTier:
+    database: Database
+    cache: Cache
+
+
+def build_data(config: StackConfig, base: Foundation) -> DataTier:
+    """Spec 4.3, 4.4: RDS PostgreSQL behind RDS Proxy, ElastiCache."""
+    network, secrets = base.network, base.secrets
     database = Database("database", DatabaseArgs(
-        name_prefix=prefix, settings=config.database, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
-        data_subnet_ids=subnets["data"],
-        app_subnet_ids=subnets["app"], client_security_groups=app_groups.clients,
+        name_prefix=config.name_prefix, settings=config.database, vpc_id=network.vpc_id,
+        vpc_cidr=network.vpc_cidr, data_subnet_ids=network.subnet_ids["data"],
+        app_subnet_ids=network.subnet_ids["app"], client_security_groups=base.app_groups.clients,
         credentials_secret_id=secrets.database_credentials_secret_id,
         credentials_secret_arn=secrets.database_credentials_secret_arn, master_password=secrets.database_password,
-        alarm_topic_arn=alerts.topic_arn,
+        alarm_topic_arn=base.alerts.topic_arn,
     ))
     cache = Cache("cache", CacheArgs(
-        name_prefix=prefix, settings=config.cache, vpc_id=network.vpc_id, data_subnet_ids=subnets["data"],
-        client_security_groups=app_groups.clients, auth_token=secrets.redis_auth_token,
-        alarm_topic_arn=alerts.topic_arn,
+        name_prefix=config.name_prefix, settings=config.cache, vpc_id=network.vpc_id,
+        data_subnet_ids=network.subnet_ids["data"], client_security_groups=base.app_groups.clients,
+        auth_token=secrets.redis_auth_token, alarm_topic_arn=base.alerts.topic_arn,
     ))
+    return DataTier(database, cache)
 
-    # Async tier (spec 4.6, 8.2): SQS FIFO -> worker Lambda -> ticket-service's internal API
+
+@dataclass(frozen=True)
+class AsyncTier:
+    queue: Queue
+    internal_api: InternalApi
+    worker: Worker
+
+
+def build_async(config: StackConfig, base: Foundation, data: DataTier) -> AsyncTier:
+    """Spec 4.6, 8.2: SQS FIFO -> worker Lambda -> ticket-service's internal API."""
+    prefix, network, groups = config.name_prefix, base.network, base.app_groups
     queue = Queue("queue", QueueArgs(name_prefix=prefix, settings=config.queue,
                                      consumer_timeout_seconds=config.worker.timeout_seconds,
-                                     alarm_topic_arn=alerts.topic_arn))
+                                     alarm_topic_arn=base.alerts.topic_arn))
     internal_api = InternalApi("internal-api", InternalApiArgs(
-        name_prefix=prefix, vpc_id=network.vpc_id, app_subnet_ids=subnets["app"],
-        worker_security_group_id=app_groups.worker_id, eks_nodes_security_group_id=app_groups.eks_nodes_id,
+        name_prefix=prefix, vpc_id=network.vpc_id, app_subnet_ids=network.subnet_ids["app"],
+        worker_security_group_id=groups.worker_id, eks_nodes_security_group_id=groups.eks_nodes_id,
     ))
     worker = Worker("worker", WorkerArgs(
-        name_prefix=prefix, settings=config.worker, subnet_ids=subnets["worker"],
-        security_group_id=app_groups.worker_id, vpc_cidr=str(config.network.vpc_cidr),
-        database_security_group_id=database.client_target_security_group_id,
-        cache_security_group_id=cache.security_group_id, queue_arn=queue.arn,
+        name_prefix=prefix, settings=config.worker, subnet_ids=network.subnet_ids["worker"],
+        security_group_id=groups.worker_id, vpc_cidr=str(config.network.vpc_cidr),
+        database_security_group_id=data.database.client_target_security_group_id,
+        cache_security_group_id=data.cache.security_group_id, queue_arn=queue.arn,
         max_receive_count=queue.max_receive_count, ticket_service_url=internal_api.url,
-        internal_api_token=secrets.internal_api_token, alarm_topic_arn=alerts.topic_arn,
+        internal_api_token=base.secrets.internal_api_token, alarm_topic_arn=base.alerts.topic_arn,
     ))
+    return AsyncTier(queue, internal_api, worker)
 
-    # Edge tier (spec 4.1, 4.2, 4.5): CloudFront -> ALB -> gateway, CloudFront -> S3
-    edge = config.edge
+
+@dataclass(frozen=True)
+class EdgeTier:
+    storage: Storage
+    load_balancer: LoadBalancer
+    cdn: Cdn | None
+
+
+def build_edge(config: StackConfig, base: Foundation) -> EdgeTier:
+    """Spec 4.1, 4.2, 4.5: CloudFront -> ALB -> gateway, CloudFront -> S3."""
+    prefix, edge, secrets = config.name_prefix, config.edge, base.secrets
     storage = Storage("storage", StorageArgs(name_prefix=prefix, frontend_versioning=edge.frontend_versioning,
                                              cors_origins=edge.cors_origins,
                                              logs_expiration_days=edge.logs_expiration_days))
     load_balancer = LoadBalancer("load-balancer", LoadBalancerArgs(
-        name_prefix=prefix, settings=edge, vpc_id=network.vpc_id, public_subnet_ids=subnets["public"],
-        eks_nodes_security_group_id=app_groups.eks_nodes_id, logs_bucket_name=storage.logs_bucket_name,
-        log_prefix=ALB_LOG_PREFIX, origin_verify_secret=secrets.origin_verify_secret,
+        name_prefix=prefix, settings=edge, vpc_id=base.network.vpc_id,
+        public_subnet_ids=base.network.subnet_ids["public"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
+        logs_bucket_name=storage.logs_bucket_name, log_prefix=ALB_LOG_PREFIX,
+        origin_verify_secret=secrets.origin_verify_secret,
     ))
+    cdn = None
     if edge.cloudfront:
         cdn = Cdn("cdn", CdnArgs(
             name_prefix=prefix, settings=edge, default_tags=config.aws.default_tags,
@@ -95,17 +163,28 @@ def build_aws(config: StackConfig) -> None:
             frontend_bucket_arn=storage.frontend_bucket_arn, frontend_bucket_domain=storage.frontend_bucket_domain,
             logs_bucket_domain=storage.logs_bucket_domain,
         ))
-        pulumi.export("cloudfrontDomainName", cdn.domain_name)
-        pulumi.export("edgeFunctionVersionArn", cdn.edge_function_qualified_arn)
+    return EdgeTier(storage, load_balancer, cdn)
 
-    # Kubernetes on EKS (spec 1.1-1.3, 2): cluster, the eight services, network policies
+
+@dataclass(frozen=True)
+class KubernetesTier:
+    registry: ContainerRegistry
+    cluster: Cluster
+    workloads: Workloads
+
+
+def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asynchronous: AsyncTier,
+                     edge: EdgeTier) -> KubernetesTier:
+    """Spec 1.1-1.3, 2: ECR, EKS, the eight services and their network policies."""
+    prefix, network = config.name_prefix, base.network
     registry = ContainerRegistry("registry", ContainerRegistryArgs(name_prefix=prefix, services=SERVICE_NAMES))
     cluster = Cluster("cluster", ClusterArgs(
         name_prefix=prefix, settings=config.cluster, region=config.aws.region, vpc_id=network.vpc_id,
-        app_subnet_ids=subnets["app"], eks_nodes_security_group_id=app_groups.eks_nodes_id,
-        target_group_arns=[load_balancer.target_group_arn, internal_api.target_group_arn],
+        app_subnet_ids=network.subnet_ids["app"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
+        target_group_arns=[edge.load_balancer.target_group_arn, asynchronous.internal_api.target_group_arn],
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    secrets, database, cache = base.secrets, data.database, data.cache
     workloads = Workloads("workloads", WorkloadsArgs(
         settings=config.workloads, profile=config.stack, images=registry.repository_urls,
         config_map_name="spring-config", secret_name="spring-secret",
@@ -114,7 +193,7 @@ def build_aws(config: StackConfig) -> None:
             redis_host=cache.primary_endpoint, redis_port=cache.port, redis_tls=config.cache.transit_encryption,
             kafka_bootstrap_servers=config.workloads.kafka_bootstrap_servers,
             zipkin_endpoint=config.workloads.zipkin_endpoint,
-            extra={"AWS_REGION": config.aws.region, "TICKET_QUEUE_URL": queue.url},
+            extra={"AWS_REGION": config.aws.region, "TICKET_QUEUE_URL": asynchronous.queue.url},
         ),
         credentials=Credentials(
             database_username=config.database.master_username, database_password=secrets.database_password,
@@ -123,9 +202,9 @@ def build_aws(config: StackConfig) -> None:
             queue_entry_token_secret=secrets.queue_entry_token_secret, jwt_secret=secrets.jwt_secret,
         ),
         create_databases=True,
-        sqs_producer=SqsProducer(issuer=cluster.oidc, queue_arn=queue.arn),
-        target_group_bindings={"gateway-service": load_balancer.target_group_arn,
-                               "ticket-service": internal_api.target_group_arn},
+        sqs_producer=SqsProducer(issuer=cluster.oidc, queue_arn=asynchronous.queue.arn),
+        target_group_bindings={"gateway-service": edge.load_balancer.target_group_arn,
+                               "ticket-service": asynchronous.internal_api.target_group_arn},
         bindings_depend_on=[cluster.load_balancer_controller],
     ), opts=in_cluster)
     NetworkPolicies("network-policies", NetworkPoliciesArgs(
@@ -133,35 +212,58 @@ def build_aws(config: StackConfig) -> None:
         aws=AwsEgress(vpc_cidr=network.vpc_cidr, app_subnet_cidrs=network.subnet_cidrs["app"],
                       data_subnet_cidrs=network.subnet_cidrs["data"]),
     ), opts=in_cluster)
+    # The queue policy names the producer (ticket-service's IRSA role) and the consumer (the worker).
     QueueAccess("queue-access", QueueAccessArgs(
-        queue_url=queue.url, queue_arn=queue.arn, producer_role_arns=[workloads.ticket_service_role_arn],
-        consumer_role_arn=worker.role_arn,
+        queue_url=asynchronous.queue.url, queue_arn=asynchronous.queue.arn,
+        producer_role_arns=[workloads.ticket_service_role_arn], consumer_role_arn=asynchronous.worker.role_arn,
     ))
-
-    pulumi.export("clusterName", cluster.name)
-    pulumi.export("namespace", workloads.namespace)
-    pulumi.export("imageRepositories", registry.repository_urls)
-    pulumi.export("albDnsName", load_balancer.dns_name)
-    pulumi.export("frontendBucketName", storage.frontend_bucket_name)
-    pulumi.export("logsBucketName", storage.logs_bucket_name)
-    pulumi.export("vpcId", network.vpc_id)
-    pulumi.export("vpcCidr", network.vpc_cidr)
-    for tier, subnet_ids in subnets.items():
-        pulumi.export(f"{tier}SubnetIds", subnet_ids)
-    pulumi.export("alertTopicArn", alerts.topic_arn)
-    pulumi.export("databaseEndpoint", database.endpoint)  # the proxy's, or the instance's without a proxy
-    pulumi.export("databasePort", database.port)
-    pulumi.export("cachePrimaryEndpoint", cache.primary_endpoint)
-    pulumi.export("cachePort", cache.port)
-    pulumi.export("secretArns", secrets.arns)
-    pulumi.export("queueUrl", queue.url)
-    pulumi.export("queueArn", queue.arn)
-    pulumi.export("deadLetterQueueUrl", queue.dlq_url)
-    pulumi.export("workerFunctionName", worker.function_name)
-    pulumi.export("ticketInternalApiUrl", internal_api.url)
+    return KubernetesTier(registry, cluster, workloads)
 
 
-def build_local(config: StackConfig) -> None:
+def build_aws(config: StackConfig) -> dict[str, Any]:
+    base = build_foundation(config)
+    data = build_data(config, base)
+    asynchronous = build_async(config, base, data)
+    edge = build_edge(config, base)
+    kubernetes = build_kubernetes(config, base, data, asynchronous, edge)
+    return aws_outputs(base, data, asynchronous, edge, kubernetes)
+
+
+def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge: EdgeTier,
+                kubernetes: KubernetesTier) -> dict[str, Any]:
+    network = base.network
+    outputs: dict[str, Any] = {
+        "vpcId": network.vpc_id,
+        "vpcCidr": network.vpc_cidr,
+        **{f"{tier}SubnetIds": ids for tier, ids in network.subnet_ids.items()},
+        "alertTopicArn": base.alerts.topic_arn,
+        "secretArns": base.secrets.arns,
+        "databaseEndpoint": data.database.endpoint,  # the proxy's, or the instance's without a proxy
+        "databasePort": data.database.port,
+        "cachePrimaryEndpoint": data.cache.primary_endpoint,
+        "cachePort": data.cache.port,
+        "queueUrl": asynchronous.queue.url,
+        "queueArn": asynchronous.queue.arn,
+        "deadLetterQueueUrl": asynchronous.queue.dlq_url,
+        "workerFunctionName": asynchronous.worker.function_name,
+        "ticketInternalApiUrl": asynchronous.internal_api.url,
+        "albDnsName": edge.load_balancer.dns_name,
+        "frontendBucketName": edge.storage.frontend_bucket_name,
+        "logsBucketName": edge.storage.logs_bucket_name,
+        "clusterName": kubernetes.cluster.name,
+        "namespace": kubernetes.workloads.namespace,
+        "imageRepositories": kubernetes.registry.repository_urls,
+    }
+    if edge.cdn is not None:
+        outputs["cloudfrontDomainName"] = edge.cdn.domain_name
+        outputs["edgeFunctionVersionArn"] = edge.cdn.edge_function_qualified_arn
+    return outputs
+
+
+# --- the local stack (kind) ------------------------------------------------------------------
+
+
+def build_local(config: StackConfig) -> dict[str, Any]:
     """The kind stack (spec 1.4-1.5, 6, 7): the eight services plus in-cluster data and observability."""
     kind = k8s.Provider("kind", context=config.kubernetes.context, enable_server_side_apply=True)
     in_kind = pulumi.ResourceOptions(providers={"kubernetes": kind})
@@ -195,18 +297,22 @@ def build_local(config: StackConfig) -> None:
         opts=after_namespace)
     NetworkPolicies("network-policies", NetworkPoliciesArgs(namespace=workloads.namespace,
                                                             extra=local_platform_policies()), opts=in_kind)
+    return local_outputs(config, workloads, generated)
 
-    pulumi.export("kubeContext", config.kubernetes.context)
-    pulumi.export("namespace", workloads.namespace)
-    pulumi.export("grafanaAdminPassword", generated["grafana-admin-password"])
-    pulumi.export("urls", {"gateway": "http://localhost:30001", "frontend": "http://localhost:30000",
-                           "grafana": "http://localhost:30006", "zipkin": "http://localhost:30411",
-                           "postgres": "postgresql://tiketi_user@localhost:30432/postgres"})
+
+def local_outputs(config: StackConfig, workloads: Workloads,
+                  generated: dict[str, pulumi.Output[str]]) -> dict[str, Any]:
+    return {
+        "kubeContext": config.kubernetes.context,
+        "namespace": workloads.namespace,
+        "grafanaAdminPassword": generated["grafana-admin-password"],
+        "urls": {"gateway": "http://localhost:30001", "frontend": "http://localhost:30000",
+                 "grafana": "http://localhost:30006", "zipkin": "http://localhost:30411",
+                 "postgres": "postgresql://tiketi_user@localhost:30432/postgres"},
+    }
 
 
 config = load_stack_config()
-if config.is_aws:
-    build_aws(config)
-else:
-    build_local(config)
-pulumi.export("platform", config.platform)
+outputs = build_aws(config) if config.is_aws else build_local(config)
+for key, value in {**outputs, "platform": config.platform}.items():
+    pulumi.export(key, value)

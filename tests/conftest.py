@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.mock_engine import run_program
-from tools.snapshot import Snapshot
+from tools.harness.mock_engine import run_program
+from tools.harness.snapshot import Snapshot
 
 STACKS = ("local", "staging", "prod")
 AWS_STACKS = ("staging", "prod")

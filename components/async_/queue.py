@@ -1,0 +1,139 @@
+"""Queue: the ticket-events SQS FIFO queue, its dead-letter queue and their alarms (spec 4.6).
+
+``Queue`` owns both queues (server-side encrypted, long polling, high-throughput FIFO
+settings), the redrive policy (after ``maxReceiveCount`` receives a message moves to the
+DLQ, kept 14 days), the DLQ's redrive-allow policy (only this queue may use it) and the
+alarms on DLQ depth and on the age of the oldest message.
+
+``QueueAccess`` owns the queue policy. It is a separate component because it names the
+producer's and the consumer's roles, which exist only after the Workloads (ticket-service)
+and the Worker: ticket-service may send, the worker may receive, delete, change
+visibility and read attributes, and every other principal is denied sending, receiving,
+deleting and changing visibility (reading attributes stays open to the account's admins).
+
+Deduplication: content-based deduplication is off by default. With it on, SQS silently
+merges identical bodies sent within 5 minutes, so producers must then put a unique id in
+every message; with it off they must send a ``MessageDeduplicationId``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import Component
+from components.config.async_ import QueueSettings
+from components.observability.alarms import metric_alarm
+from components.security import iam
+
+MESSAGE_RETENTION_SECONDS = 4 * 24 * 3600  # spec: 4 days
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum, time to inspect and redrive
+# AWS: a queue's visibility timeout should be at least six times its consumer's timeout, so
+# a batch that is retried inside Lambda does not reappear while still being processed.
+VISIBILITY_PER_CONSUMER_TIMEOUT = 6
+# Message actions: each is allowed to its one role and denied to every other principal.
+CONSUMER_MESSAGE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
+# The worker also reads attributes; that is not denied to others, or Pulumi and operators
+# could no longer read the queue they manage.
+CONSUMER_ACTIONS = [*CONSUMER_MESSAGE_ACTIONS, "sqs:GetQueueAttributes"]
+PRODUCER_ACTIONS = ["sqs:SendMessage"]
+
+
+@dataclass(frozen=True)
+class QueueArgs:
+    name_prefix: str
+    settings: QueueSettings
+    consumer_timeout_seconds: int
+    alarm_topic_arn: pulumi.Input[str]
+
+
+class Queue(Component):
+    TYPE = "tiketi:async:Queue"
+    url: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    dlq_url: pulumi.Output[str]
+    dlq_arn: pulumi.Output[str]
+    max_receive_count: int
+
+    def __init__(self, name: str, args: QueueArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+
+        dlq = aws.sqs.Queue(
+            f"{name}-dlq", name=f"{args.name_prefix}-ticket-events-dlq.fifo", fifo_queue=True,
+            sqs_managed_sse_enabled=True, message_retention_seconds=DLQ_RETENTION_SECONDS, opts=child,
+        )
+        queue = aws.sqs.Queue(
+            f"{name}-queue",
+            name=f"{args.name_prefix}-ticket-events.fifo",
+            fifo_queue=True,
+            content_based_deduplication=settings.content_based_deduplication,
+            # High-throughput FIFO: ordering and deduplication per message group.
+            deduplication_scope="messageGroup",
+            fifo_throughput_limit="perMessageGroupId",
+            sqs_managed_sse_enabled=True,
+            receive_wait_time_seconds=20,  # long polling
+            message_retention_seconds=MESSAGE_RETENTION_SECONDS,
+            visibility_timeout_seconds=VISIBILITY_PER_CONSUMER_TIMEOUT * args.consumer_timeout_seconds,
+            redrive_policy=pulumi.Output.json_dumps(
+                {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": settings.max_receive_count}),
+            opts=child,
+        )
+        aws.sqs.RedriveAllowPolicy(
+            f"{name}-dlq-redrive-allow", queue_url=dlq.url,
+            redrive_allow_policy=pulumi.Output.json_dumps(
+                {"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}),
+            opts=child,
+        )
+        metric_alarm(f"{name}-dlq-messages", parent=self, topic_arn=args.alarm_topic_arn, namespace="AWS/SQS",
+                     metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq.name},
+                     statistic="Maximum", comparison="GreaterThanThreshold", threshold=0, evaluation_periods=1,
+                     missing_data="notBreaching",
+                     description="ticket events in the dead-letter queue: they failed maxReceiveCount times")
+        metric_alarm(f"{name}-oldest-message", parent=self, topic_arn=args.alarm_topic_arn, namespace="AWS/SQS",
+                     metric="ApproximateAgeOfOldestMessage", dimensions={"QueueName": queue.name},
+                     statistic="Maximum", comparison="GreaterThanThreshold",
+                     threshold=settings.oldest_message_alarm_seconds, evaluation_periods=1,
+                     missing_data="notBreaching",
+                     description=f"a ticket event has waited over {settings.oldest_message_alarm_seconds} s")
+
+        self.url, self.arn = queue.url, queue.arn
+        self.dlq_url, self.dlq_arn = dlq.url, dlq.arn
+        self.max_receive_count = settings.max_receive_count
+        self.register_outputs({"url": self.url, "arn": self.arn, "dlqUrl": self.dlq_url})
+
+
+@dataclass(frozen=True)
+class QueueAccessArgs:
+    queue_url: pulumi.Input[str]
+    queue_arn: pulumi.Input[str]
+    producer_role_arns: Sequence[pulumi.Input[str]]
+    consumer_role_arn: pulumi.Input[str]
+
+
+class QueueAccess(Component):
+    """The queue policy: each action to its one role, denied to every other principal."""
+
+    TYPE = "tiketi:async:QueueAccess"
+
+    def __init__(self, name: str, args: QueueAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        producers = list(args.producer_role_arns)
+        consumers = [args.consumer_role_arn]
+        statements = []
+        for sid, allowed, denied, principals in (
+                ("Producers", PRODUCER_ACTIONS, PRODUCER_ACTIONS, producers),
+                ("Consumer", CONSUMER_ACTIONS, CONSUMER_MESSAGE_ACTIONS, consumers)):
+            statements.append({"Sid": f"Allow{sid}", "Effect": "Allow", "Principal": {"AWS": principals},
+                               "Action": allowed, "Resource": args.queue_arn})
+            # Same-account identity policies would otherwise grant these actions on their own.
+            statements.append({"Sid": f"DenyOtherThan{sid}", "Effect": "Deny", "Principal": "*",
+                               "Action": denied, "Resource": args.queue_arn,
+                               "Condition": {"ArnNotEquals": {"aws:PrincipalArn": principals}}})
+        aws.sqs.QueuePolicy(f"{name}-policy", queue_url=args.queue_url, policy=iam.document(*statements),
+                            opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})

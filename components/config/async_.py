@@ -1,0 +1,40 @@
+"""``tiketi:queue`` and ``tiketi:worker``: the ticket-events FIFO queue and the worker Lambda (spec 4.6, 8.2)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from components.config.base import KeyProblemError, RetentionDays, Section
+
+
+class QueueSettings(Section):
+    """``tiketi:queue``: the ticket-events FIFO queue and its dead-letter queue (spec 4.6, 8.2)."""
+
+    max_receive_count: int = Field(default=5, ge=1, le=1000)
+    # Off by default: with it on, SQS drops a second message with the same body sent within
+    # five minutes, so producers would have to put a unique id in every body.
+    content_based_deduplication: bool = False
+    oldest_message_alarm_seconds: int = Field(default=600, ge=60)
+
+
+class WorkerSettings(Section):
+    """``tiketi:worker``: the ticket-worker Lambda and its event source mapping."""
+
+    timeout_seconds: int = Field(default=30, ge=1, le=900)
+    memory_mb: int = Field(default=256, ge=128, le=10240)
+    reserved_concurrency: int = Field(default=10, ge=1)
+    maximum_concurrency: int = Field(default=10, ge=2, le=1000)  # the SQS mapping's floor is 2
+    tracing: bool = True
+    log_retention_days: RetentionDays = 30
+    errors_alarm_threshold: int = Field(default=5, ge=0)
+
+
+    @model_validator(mode="after")
+    def _concurrency_fits(self) -> WorkerSettings:
+        if self.maximum_concurrency > self.reserved_concurrency:
+            raise KeyProblemError(
+                "tiketi:worker.maximumConcurrency", self.maximum_concurrency,
+                f"is above tiketi:worker.reservedConcurrency ({self.reserved_concurrency}); the event source "
+                "mapping would be throttled by the function's own reservation",
+            )
+        return self

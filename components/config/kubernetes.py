@@ -1,0 +1,138 @@
+"""``tiketi:cluster``, ``tiketi:workloads`` and ``tiketi:kubernetes``: EKS, the eight services, the kind context."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.config.base import KeyProblemError, RetentionDays, Section
+
+
+class KindSettings(Section):
+    """``tiketi:kubernetes`` on the local stack: which kubeconfig context is the kind cluster."""
+
+    context: str = "kind-tiketi"
+
+
+class ClusterSettings(Section):
+    """``tiketi:cluster``: the EKS cluster and its managed node group (staging, prod)."""
+
+    version: str = "1.33"
+    public_access_cidrs: list[ipaddress.IPv4Network] = []  # empty: private endpoint only
+    instance_types: list[str] = Field(default=["m7g.large"], min_length=1)
+    ami_type: Literal["AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD"] = "AL2023_ARM_64_STANDARD"
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    min_size: int = Field(default=3, ge=1)
+    desired_size: int = Field(default=3, ge=1)
+    max_size: int = Field(default=6, ge=1)
+    log_retention_days: RetentionDays = 90
+    admin_role_arns: list[str] = []
+    load_balancer_controller_chart: str = "1.13.0"
+
+    @field_validator("version")
+    @classmethod
+    def _eks_version(cls, version: str) -> str:
+        if not re.fullmatch(r"1\.(3[0-5])", version):
+            raise ValueError("is not a supported EKS version; expected 1.30 to 1.35")
+        return version
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _no_open_endpoint(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
+        if any(c.prefixlen == 0 for c in cidrs):
+            raise ValueError("must not include 0.0.0.0/0: list the ranges that may reach the API server")
+        return cidrs
+
+
+    @model_validator(mode="after")
+    def _sizes(self) -> ClusterSettings:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise KeyProblemError("tiketi:cluster.desiredSize", self.desired_size,
+                                   f"must lie between minSize ({self.min_size}) and maxSize ({self.max_size})")
+        arm = self.ami_type.startswith("AL2023_ARM")
+        for index, instance_type in enumerate(self.instance_types):
+            graviton = re.match(r"^[a-z]+\d+g", instance_type) is not None  # m7g, c7gn, r6gd, t4g ...
+            if arm != graviton:
+                raise KeyProblemError(f"tiketi:cluster.instanceTypes[{index}]", instance_type,
+                                       f"does not run amiType {self.ami_type}")
+        return self
+
+
+class AutoscalingRange(Section):
+    min: int = Field(ge=1)
+    max: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscalingRange:
+        if self.min > self.max:
+            raise ValueError(f"has min {self.min} above max {self.max}")
+        return self
+
+
+class WorkloadsSettings(Section):
+    """``tiketi:workloads``: the eight services in every stack (spec 1.1-1.3, 2)."""
+
+    namespace: str
+    image_tag: str = "local"
+    image_tags: dict[str, str] = {}  # per-service overrides (make set-image)
+    replicas: dict[str, int] = {}  # default 1
+    autoscaling: dict[str, AutoscalingRange] = {}
+    cpu_target_percent: int = Field(default=70, ge=10, le=100)
+    disruption_budgets: bool = False
+    topology_spread: bool = False
+    kafka_bootstrap_servers: str | None = None
+    zipkin_endpoint: str | None = None
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, name: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", name):
+            raise ValueError("is not a Kubernetes namespace name (lower-case DNS label)")
+        return name
+
+    @field_validator("image_tag")
+    @classmethod
+    def _tag(cls, tag: str) -> str:
+        return check_image_tag(tag)
+
+    @field_validator("image_tags", "replicas", "autoscaling")
+    @classmethod
+    def _known_services(cls, mapping: dict) -> dict:
+        from components.services import SERVICE_NAMES
+
+        for service in mapping:
+            if service not in SERVICE_NAMES:
+                raise ValueError(f"names {service!r}, which is not a service; expected one of "
+                                 f"{', '.join(SERVICE_NAMES)}")
+        return mapping
+
+    @field_validator("image_tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for tag in tags.values():
+            check_image_tag(tag)
+        return tags
+
+    @field_validator("replicas")
+    @classmethod
+    def _replicas(cls, replicas: dict[str, int]) -> dict[str, int]:
+        if any(count < 1 for count in replicas.values()):
+            raise ValueError("must give every service at least 1 replica")
+        return replicas
+
+    def image_tag_for(self, service: str) -> str:
+        return self.image_tags.get(service, self.image_tag)
+
+    def replicas_for(self, service: str) -> int:
+        """Replicas from the table; an autoscaled service without an entry starts at its minimum."""
+        scaling = self.autoscaling.get(service)
+        return self.replicas.get(service, scaling.min if scaling else 1)
+
+
+def check_image_tag(tag: str) -> str:
+    if tag == "latest" or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
+        raise ValueError("is not allowed; expected a pinned image tag (not 'latest'), e.g. 3f9c2ab-20261124")
+    return tag

@@ -1,0 +1,21 @@
+"""``tiketi:secrets``: how the generated secrets are kept (components/security/secrets.py)."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+
+from components.config.base import Section
+
+
+class SecretsSettings(Section):
+    """``tiketi:secrets``: how the generated secrets are kept in Secrets Manager."""
+
+    # 0 deletes at once (a scratch stack); otherwise AWS allows 7-30 days to undo a delete.
+    recovery_window_days: int = 7
+
+    @field_validator("recovery_window_days")
+    @classmethod
+    def _window(cls, days: int) -> int:
+        if days != 0 and not 7 <= days <= 30:
+            raise ValueError("is not a Secrets Manager recovery window; expected 0 or 7 to 30")
+        return days

@@ -1,0 +1,130 @@
+"""Cache: the ElastiCache (Redis OSS or Valkey) replication group of spec 4.4.
+
+Owns its security group (6379 from the application groups only), subnet group (data
+subnets), parameter group (``timeout=300``, ``maxmemory-policy=allkeys-lru``), the slow-log
+and engine-log groups (JSON delivery, with retention), the replication group (encrypted at
+rest and in transit, AUTH token from Secrets, automatic failover and Multi-AZ exactly when
+there is more than one node) and the cache alarms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import Component
+from components.config.data import CacheSettings
+from components.network.app_security_groups import allow_tcp_from
+from components.observability.alarms import metric_alarm
+
+PORT = 6379
+
+
+@dataclass(frozen=True)
+class CacheArgs:
+    name_prefix: str
+    settings: CacheSettings
+    vpc_id: pulumi.Input[str]
+    data_subnet_ids: Sequence[pulumi.Input[str]]
+    client_security_groups: Mapping[str, pulumi.Input[str]]
+    auth_token: pulumi.Input[str] | None
+    alarm_topic_arn: pulumi.Input[str]
+
+
+class Cache(Component):
+    TYPE = "tiketi:data:Cache"
+    primary_endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: int
+    security_group_id: pulumi.Output[str]
+    replication_group_id: str
+
+    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.replication_group_id = f"{args.name_prefix}-redis"
+
+        group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
+                                      description=f"{settings.engine}: 6379 from the application groups only",
+                                      tags={"Name": f"{args.name_prefix}-redis"}, opts=child)
+        allow_tcp_from(name, parent=self, group_id=group.id, port=PORT, sources=args.client_security_groups,
+                       description=f"{settings.engine} from {{source}}")
+        subnets = aws.elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=list(args.data_subnet_ids),
+                                              description="Data subnets: no route out of the VPC", opts=child)
+        parameters = aws.elasticache.ParameterGroup(
+            f"{name}-parameters", family=settings.parameter_group_family,
+            description=f"{args.name_prefix}: idle timeout 300 s, evict least recently used keys",
+            parameters=[aws.elasticache.ParameterGroupParameterArgs(name="timeout", value="300"),
+                        aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value="allkeys-lru")],
+            opts=child,
+        )
+        log_groups = {
+            log_type: aws.cloudwatch.LogGroup(
+                f"{name}-{log_type}", name=f"/aws/elasticache/{self.replication_group_id}/{log_type}",
+                retention_in_days=settings.log_retention_days, opts=child,
+            )
+            for log_type in ("slow-log", "engine-log")
+        }
+        replication_group = aws.elasticache.ReplicationGroup(
+            f"{name}-replication-group",
+            replication_group_id=self.replication_group_id,
+            description=f"{args.name_prefix} cache (spec 4.4)",
+            engine=settings.engine,
+            engine_version=settings.engine_version,
+            node_type=settings.node_type,
+            num_cache_clusters=settings.nodes,
+            automatic_failover_enabled=settings.failover,
+            multi_az_enabled=settings.failover,
+            port=PORT,
+            subnet_group_name=subnets.name,
+            security_group_ids=[group.id],
+            parameter_group_name=parameters.name,
+            at_rest_encryption_enabled=True,
+            transit_encryption_enabled=settings.transit_encryption,
+            auth_token=args.auth_token if settings.auth_token else None,
+            # A new token is added next to the old one, so clients keep working while they pick it up.
+            auth_token_update_strategy="ROTATE" if settings.auth_token else None,
+            maintenance_window="sun:05:00-sun:07:00",
+            snapshot_window="03:00-05:00",
+            snapshot_retention_limit=settings.snapshot_retention_days,
+            auto_minor_version_upgrade=True,
+            apply_immediately=False,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=log_group.name, destination_type="cloudwatch-logs", log_format="json",
+                    log_type=log_type,
+                )
+                for log_type, log_group in log_groups.items()
+            ],
+            opts=child,
+        )
+        self._build_alarms(name, args)
+
+        self.primary_endpoint = replication_group.primary_endpoint_address
+        self.reader_endpoint = replication_group.reader_endpoint_address
+        self.port = PORT
+        self.security_group_id = group.id
+        self.register_outputs({"primaryEndpoint": self.primary_endpoint, "port": self.port,
+                               "securityGroupId": self.security_group_id})
+
+    def _build_alarms(self, name: str, args: CacheArgs) -> None:
+        thresholds = args.settings.alarms
+        # Host metrics are per node; a cluster-mode-disabled group names its nodes <id>-001, -002, ...
+        for index in range(1, args.settings.nodes + 1):
+            node = f"{self.replication_group_id}-{index:03d}"
+            common = {"parent": self, "topic_arn": args.alarm_topic_arn, "namespace": "AWS/ElastiCache",
+                      "dimensions": {"CacheClusterId": node}}
+            metric_alarm(f"{name}-{index:03d}-cpu", metric="EngineCPUUtilization", statistic="Average",
+                         comparison="GreaterThanThreshold", threshold=thresholds.cpu_percent, evaluation_periods=3,
+                         description=f"{node}: engine CPU above {thresholds.cpu_percent:g}% for 15 minutes", **common)
+            metric_alarm(f"{name}-{index:03d}-memory", metric="DatabaseMemoryUsagePercentage", statistic="Average",
+                         comparison="GreaterThanThreshold", threshold=thresholds.memory_percent,
+                         evaluation_periods=3,
+                         description=f"{node}: memory above {thresholds.memory_percent:g}% for 15 minutes", **common)
+            metric_alarm(f"{name}-{index:03d}-evictions", metric="Evictions", statistic="Sum",
+                         comparison="GreaterThanThreshold", threshold=thresholds.evictions, evaluation_periods=1,
+                         description=f"{node}: more than {thresholds.evictions} evictions in 5 minutes", **common)

@@ -1,0 +1,237 @@
+"""Database: RDS PostgreSQL behind RDS Proxy (spec 4.3), with its security groups and alarms.
+
+Owns the database security group, subnet group (data subnets), parameter group, the
+instance and its log group, the credentials secret's value (JSON with host, written here
+because only the instance knows its address), RDS Proxy (own security group in the app
+subnets, IAM role that can read that one secret) and the RDS alarms.
+
+Traffic chain: EKS nodes / worker -> proxy (5432) -> instance (5432); the proxy may also
+reach Secrets Manager's VPC endpoint (443 inside the VPC) for the credentials. Without a proxy
+(``tiketi:database.proxy: false``, staging) clients reach the instance directly.
+The instance admits 5432 only from the application groups and the proxy.
+
+Monitoring: Performance Insights stays on (7 days) under CloudWatch Database Insights
+*standard* mode. AWS ended the Performance Insights console on 2026-07-31 and moved it
+into Database Insights, but the API still accepts ``performance_insights_*``; setting the
+mode explicitly keeps the plan stable when AWS flips the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import Component
+from components.config.data import DatabaseSettings
+from components.network.app_security_groups import allow_tcp_from
+from components.observability.alarms import metric_alarm
+from components.security import iam
+
+PORT = 5432
+PARAMETERS = {
+    "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),  # static: applies on reboot
+    "log_statement": ("ddl", "immediate"),
+    "log_min_duration_statement": ("1000", "immediate"),  # ms: log statements slower than 1 s
+    "rds.force_ssl": ("1", "immediate"),  # TLS required for every client connection
+}
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    name_prefix: str
+    settings: DatabaseSettings
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    data_subnet_ids: Sequence[pulumi.Input[str]]
+    app_subnet_ids: Sequence[pulumi.Input[str]]
+    client_security_groups: Mapping[str, pulumi.Input[str]]
+    credentials_secret_id: pulumi.Input[str]
+    credentials_secret_arn: pulumi.Input[str]
+    master_password: pulumi.Input[str]
+    alarm_topic_arn: pulumi.Input[str]
+
+
+class Database(Component):
+    TYPE = "tiketi:data:Database"
+    endpoint: pulumi.Output[str]
+    port: int
+    security_group_id: pulumi.Output[str]
+    client_target_security_group_id: pulumi.Output[str]
+    instance_identifier: str
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        settings = args.settings
+        self.instance_identifier = f"{args.name_prefix}-postgres"
+
+        db_sg = self._security_group("db", "PostgreSQL: 5432 from the application groups and RDS Proxy only")
+        proxy_sg = (
+            self._security_group("proxy", "RDS Proxy: 5432 from the application groups") if settings.proxy else None
+        )
+        allowed = dict(args.client_security_groups)
+        if proxy_sg is not None:
+            allowed["proxy"] = proxy_sg.id
+        self._allow_postgres(db_sg, "db", allowed)
+        instance = self._build_instance(db_sg)
+        self._write_credentials(instance)
+
+        endpoint = instance.address
+        if proxy_sg is not None:
+            self._allow_postgres(proxy_sg, "proxy", dict(args.client_security_groups))
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-proxy-to-db", security_group_id=proxy_sg.id, description="RDS Proxy to PostgreSQL",
+                ip_protocol="tcp", from_port=PORT, to_port=PORT, referenced_security_group_id=db_sg.id,
+                opts=self._child(),
+            )
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-proxy-to-endpoints", security_group_id=proxy_sg.id,
+                description="RDS Proxy to Secrets Manager through its VPC endpoint", ip_protocol="tcp",
+                from_port=443, to_port=443, cidr_ipv4=args.vpc_cidr, opts=self._child(),
+            )
+            endpoint = self._build_proxy(proxy_sg, instance)
+        self._build_alarms()
+
+        self.endpoint = endpoint
+        self.port = PORT
+        self.security_group_id = db_sg.id
+        self.client_target_security_group_id = proxy_sg.id if proxy_sg is not None else db_sg.id
+        self.register_outputs({
+            "endpoint": self.endpoint, "port": self.port, "securityGroupId": self.security_group_id,
+            "clientTargetSecurityGroupId": self.client_target_security_group_id,
+        })
+
+
+    def _security_group(self, role: str, description: str) -> aws.ec2.SecurityGroup:
+        return aws.ec2.SecurityGroup(f"{self._name}-{role}", vpc_id=self._args.vpc_id, description=description,
+                                     tags={"Name": f"{self._args.name_prefix}-{role}"}, opts=self._child())
+
+    def _allow_postgres(self, group: aws.ec2.SecurityGroup, target: str,
+                        sources: Mapping[str, pulumi.Input[str]]) -> None:
+        allow_tcp_from(f"{self._name}-{target}", parent=self, group_id=group.id, port=PORT, sources=sources,
+                       description="PostgreSQL from {source}")
+
+    def _build_instance(self, db_sg: aws.ec2.SecurityGroup) -> aws.rds.Instance:
+        args, settings, name = self._args, self._args.settings, self._name
+        subnets = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=list(args.data_subnet_ids),
+                                      description="Data subnets: no route out of the VPC", opts=self._child())
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-parameters", family=settings.parameter_group_family,
+            description=f"{args.name_prefix} PostgreSQL: pg_stat_statements, DDL and slow-query logs, TLS only",
+            parameters=[aws.rds.ParameterGroupParameterArgs(name=key, value=value, apply_method=method)
+                        for key, (value, method) in PARAMETERS.items()],
+            opts=self._child(),
+        )
+        # RDS writes to this group name; creating it first is what lets us set retention.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-postgresql-logs", name=f"/aws/rds/instance/{self.instance_identifier}/postgresql",
+            retention_in_days=settings.log_retention_days, opts=self._child(),
+        )
+        return aws.rds.Instance(
+            f"{name}-instance",
+            identifier=self.instance_identifier,
+            engine="postgres",
+            engine_version=settings.engine_version,
+            allow_major_version_upgrade=settings.allow_major_version_upgrade,
+            instance_class=settings.instance_class,
+            allocated_storage=settings.allocated_storage_gb,
+            max_allocated_storage=settings.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            publicly_accessible=False,
+            multi_az=settings.multi_az,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[db_sg.id],
+            parameter_group_name=parameters.name,
+            port=PORT,
+            username=settings.master_username,
+            password=args.master_password,
+            # No initial database: "postgres" always exists, and the services create their own.
+            backup_window="03:00-04:00",
+            maintenance_window="Mon:04:00-Mon:05:00",
+            backup_retention_period=settings.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            performance_insights_enabled=True,
+            performance_insights_retention_period=7,
+            database_insights_mode="standard",
+            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            auto_minor_version_upgrade=True,
+            deletion_protection=settings.deletion_protection,
+            skip_final_snapshot=not settings.final_snapshot,
+            final_snapshot_identifier=f"{self.instance_identifier}-final" if settings.final_snapshot else None,
+            apply_immediately=False,
+            opts=self._child(depends_on=[log_group]),
+        )
+
+    def _write_credentials(self, instance: aws.rds.Instance) -> None:
+        args = self._args
+        aws.secretsmanager.SecretVersion(
+            f"{self._name}-credentials",
+            secret_id=args.credentials_secret_id,
+            # The shape RDS Proxy (and the rotation functions) read.
+            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
+                "username": args.settings.master_username,
+                "password": args.master_password,
+                "engine": "postgres",
+                "host": instance.address,
+                "port": PORT,
+                "dbname": "postgres",
+                "dbInstanceIdentifier": self.instance_identifier,
+            })),
+            opts=self._child(),
+        )
+
+    def _build_proxy(self, proxy_sg: aws.ec2.SecurityGroup, instance: aws.rds.Instance) -> pulumi.Output[str]:
+        args, name = self._args, self._name
+        role = aws.iam.Role(f"{name}-proxy", assume_role_policy=iam.trust("rds.amazonaws.com"),
+                            description="RDS Proxy: read the database credentials secret", opts=self._child())
+        aws.iam.RolePolicy(
+            f"{name}-proxy-secret", role=role.id,
+            policy=iam.document(iam.allow(["secretsmanager:GetSecretValue"],
+                                                    [args.credentials_secret_arn])),
+            opts=self._child(),
+        )
+        proxy = aws.rds.Proxy(
+            f"{name}-proxy",
+            name=f"{args.name_prefix}-postgres",
+            engine_family="POSTGRESQL",
+            require_tls=True,
+            idle_client_timeout=1800,
+            role_arn=role.arn,
+            vpc_subnet_ids=list(args.app_subnet_ids),
+            vpc_security_group_ids=[proxy_sg.id],
+            auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=args.credentials_secret_arn,
+                                         iam_auth="DISABLED",
+                                         client_password_auth_type="POSTGRES_SCRAM_SHA_256")],  # noqa: S106
+            opts=self._child(),
+        )
+        target_group = aws.rds.ProxyDefaultTargetGroup(
+            f"{name}-proxy-pool", db_proxy_name=proxy.name,
+            connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
+                max_connections_percent=100, max_idle_connections_percent=50, connection_borrow_timeout=120),
+            opts=self._child(),
+        )
+        aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=proxy.name,
+                            target_group_name=target_group.name, db_instance_identifier=instance.identifier,
+                            opts=self._child())
+        return proxy.endpoint
+
+    def _build_alarms(self) -> None:
+        args, thresholds = self._args, self._args.settings.alarms
+        common = {"parent": self, "topic_arn": args.alarm_topic_arn, "namespace": "AWS/RDS",
+                  "dimensions": {"DBInstanceIdentifier": self.instance_identifier}}
+        metric_alarm(f"{self._name}-cpu", metric="CPUUtilization", statistic="Average",
+                     comparison="GreaterThanThreshold", threshold=thresholds.cpu_percent, evaluation_periods=3,
+                     description=f"{self.instance_identifier}: CPU above {thresholds.cpu_percent:g}% for 15 minutes",
+                     **common)
+        metric_alarm(f"{self._name}-free-storage", metric="FreeStorageSpace", statistic="Minimum",
+                     comparison="LessThanThreshold", threshold=thresholds.free_storage_gb * 1024**3,
+                     evaluation_periods=1,
+                     description=f"{self.instance_identifier}: less than {thresholds.free_storage_gb:g} GiB free",
+                     **common)
+        metric_alarm(f"{self._name}-connections", metric="DatabaseConnections", statistic="Average",
+                     comparison="GreaterThanThreshold", threshold=thresholds.connections, evaluation_periods=2,
+                     description=f"{self.instance_identifier}: more than {thresholds.connections} connections",
+                     **common)

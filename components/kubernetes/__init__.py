@@ -1,0 +1,15 @@
+"""Kubernetes tier (``tiketi:kubernetes:*``): ECR, EKS, the eight services and their network policies."""
+
+from components.kubernetes.cluster import Cluster, ClusterArgs
+from components.kubernetes.container_registry import ContainerRegistry, ContainerRegistryArgs
+from components.kubernetes.network_policies import (
+    AwsEgress,
+    NetworkPolicies,
+    NetworkPoliciesArgs,
+    local_platform_policies,
+)
+from components.kubernetes.workloads import Connections, Credentials, SqsProducer, Workloads, WorkloadsArgs
+
+__all__ = ["AwsEgress", "Cluster", "ClusterArgs", "Connections", "ContainerRegistry", "ContainerRegistryArgs",
+           "Credentials", "NetworkPolicies", "NetworkPoliciesArgs", "SqsProducer", "Workloads", "WorkloadsArgs",
+           "local_platform_policies"]

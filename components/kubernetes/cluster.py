@@ -1,0 +1,232 @@
+"""Cluster: EKS, its managed nodes, add-ons and the AWS Load Balancer Controller (staging, prod).
+
+Owns the control plane (version from config, in the app subnets, private endpoint plus a
+public one only for ``publicAccessCidrs``, all five control-plane log types into a log
+group with retention, Kubernetes secrets envelope-encrypted with a KMS key), the managed
+node group (its launch template attaches the AppSecurityGroups' ``eks-nodes`` group and
+requires IMDSv2 with a hop limit of 1, so pods cannot borrow the node's role; the desired
+size is ignored after creation so the autoscaler is not fought on every ``pulumi up``),
+the OIDC provider for IRSA, the add-ons (vpc-cni with network-policy enforcement on —
+without it the spec's NetworkPolicies do nothing on EKS — coredns, kube-proxy and the
+EBS CSI driver with its IRSA role), the AWS Load Balancer Controller (Helm, IRSA) and a
+Kubernetes provider for the cluster.
+
+The controller is only asked to fill target groups Pulumi owns (TargetGroupBindings); its
+IAM policy grants exactly that: read-only discovery plus register/deregister on those
+target groups, nothing that creates or deletes load balancers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.base import Component
+from components.config.kubernetes import ClusterSettings
+from components.security import iam
+from components.security.irsa import OidcIssuer, service_account_role
+
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+LBC_NAMESPACE = "kube-system"
+LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
+LBC_DISCOVERY_ACTIONS = [
+    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+    "ec2:DescribeTags",
+]
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    name_prefix: str
+    settings: ClusterSettings
+    region: str
+    vpc_id: pulumi.Input[str]
+    app_subnet_ids: Sequence[pulumi.Input[str]]
+    eks_nodes_security_group_id: pulumi.Input[str]
+    target_group_arns: Sequence[pulumi.Input[str]]
+
+
+class Cluster(Component):
+    TYPE = "tiketi:kubernetes:Cluster"
+    name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    oidc: OidcIssuer
+    provider: k8s.Provider
+    load_balancer_controller: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        settings = args.settings
+        cluster_name = args.name_prefix
+
+        key = aws.kms.Key(f"{name}-secrets", description=f"{cluster_name}: EKS secrets envelope encryption",
+                          enable_key_rotation=True, deletion_window_in_days=30, opts=self._child())
+        log_group = aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{cluster_name}/cluster",
+                                            retention_in_days=settings.log_retention_days, opts=self._child())
+        role = self._service_role("control-plane", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"])
+        cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=cluster_name,
+            version=settings.version,
+            role_arn=role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=list(args.app_subnet_ids),
+                endpoint_private_access=True,
+                endpoint_public_access=bool(settings.public_access_cidrs),
+                public_access_cidrs=[str(c) for c in settings.public_access_cidrs] or None,
+            ),
+            enabled_cluster_log_types=LOG_TYPES,
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)),
+            access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API",
+                                                          bootstrap_cluster_creator_admin_permissions=True),
+            opts=self._child(depends_on=[log_group]),
+        )
+        self._grant_admins(cluster)
+        self.oidc = self._build_oidc(cluster)
+        node_group = self._build_nodes(cluster)
+        self._build_addons(cluster, node_group)
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=_kubeconfig(cluster, args.region),
+                                     enable_server_side_apply=True, opts=self._child())
+        self.load_balancer_controller = self._build_load_balancer_controller(cluster, node_group)
+
+        self.name, self.endpoint = cluster.name, cluster.endpoint
+        self.register_outputs({"name": self.name, "endpoint": self.endpoint,
+                               "oidcProviderArn": self.oidc.provider_arn})
+
+
+    def _service_role(self, role: str, service: str, managed: list[str]) -> aws.iam.Role:
+        iam_role = aws.iam.Role(f"{self._name}-{role}", assume_role_policy=iam.trust(service),
+                                opts=self._child())
+        for policy in managed:
+            aws.iam.RolePolicyAttachment(f"{self._name}-{role}-{policy}", role=iam_role.name,
+                                         policy_arn=f"arn:aws:iam::aws:policy/{policy}", opts=self._child())
+        return iam_role
+
+    def _grant_admins(self, cluster: aws.eks.Cluster) -> None:
+        for index, role_arn in enumerate(self._args.settings.admin_role_arns):
+            entry = aws.eks.AccessEntry(f"{self._name}-admin-{index}", cluster_name=cluster.name,
+                                        principal_arn=role_arn, opts=self._child())
+            aws.eks.AccessPolicyAssociation(
+                f"{self._name}-admin-{index}", cluster_name=cluster.name, principal_arn=entry.principal_arn,
+                policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"), opts=self._child())
+
+    def _build_oidc(self, cluster: aws.eks.Cluster) -> OidcIssuer:
+        issuer = cluster.identities[0].oidcs[0].issuer
+        provider = aws.iam.OpenIdConnectProvider(f"{self._name}-oidc", url=issuer,
+                                                 client_id_lists=["sts.amazonaws.com"], opts=self._child())
+        return OidcIssuer(provider_arn=provider.arn, url=issuer)
+
+    def _build_nodes(self, cluster: aws.eks.Cluster) -> aws.eks.NodeGroup:
+        args, settings, name = self._args, self._args.settings, self._name
+        role = self._service_role("nodes", "ec2.amazonaws.com",
+                                  ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"])
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-nodes",
+            description=f"{args.name_prefix} nodes: app security group, IMDSv2 only, encrypted gp3 root",
+            vpc_security_group_ids=[cluster.vpc_config.cluster_security_group_id, args.eks_nodes_security_group_id],
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name="/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=50, volume_type="gp3", encrypted="true", delete_on_termination="true"))],
+            opts=self._child())
+        return aws.eks.NodeGroup(
+            f"{name}-nodes",
+            cluster_name=cluster.name,
+            node_role_arn=role.arn,
+            version=settings.version,  # nodes follow the control plane on upgrades
+            subnet_ids=list(args.app_subnet_ids),
+            instance_types=list(settings.instance_types),
+            ami_type=settings.ami_type,
+            capacity_type=settings.capacity_type,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=settings.min_size, desired_size=settings.desired_size, max_size=settings.max_size),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version),
+            # The cluster autoscaler (or an operator) owns the desired size after creation.
+            opts=self._child(ignore_changes=["scalingConfig.desiredSize"]),
+        )
+
+    def _build_addons(self, cluster: aws.eks.Cluster, node_group: aws.eks.NodeGroup) -> None:
+        name = self._name
+        cni_role = service_account_role(f"{name}-vpc-cni", parent=self, issuer=self.oidc, namespace="kube-system",
+                                        service_account="aws-node", description="vpc-cni: manage pod ENIs")
+        aws.iam.RolePolicyAttachment(f"{name}-vpc-cni", role=cni_role.name,
+                                     policy_arn="arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", opts=self._child())
+        ebs_role = service_account_role(f"{name}-ebs-csi", parent=self, issuer=self.oidc, namespace="kube-system",
+                                        service_account="ebs-csi-controller-sa",
+                                        description="EBS CSI driver: manage volumes")
+        aws.iam.RolePolicyAttachment(
+            f"{name}-ebs-csi", role=ebs_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", opts=self._child())
+        addons = {
+            # Network policy enforcement: without it EKS ignores every NetworkPolicy.
+            "vpc-cni": {"service_account_role_arn": cni_role.arn,
+                        "configuration_values": json.dumps({"enableNetworkPolicy": "true"})},
+            "kube-proxy": {},
+            "coredns": {},
+            "aws-ebs-csi-driver": {"service_account_role_arn": ebs_role.arn},
+        }
+        for addon, extra in addons.items():
+            needs_nodes = addon in ("coredns", "aws-ebs-csi-driver")  # they run as Deployments on nodes
+            aws.eks.Addon(f"{name}-{addon}", cluster_name=cluster.name, addon_name=addon,
+                          resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+                          opts=self._child(depends_on=[node_group] if needs_nodes else []), **extra)
+
+    def _build_load_balancer_controller(self, cluster: aws.eks.Cluster,
+                                        node_group: aws.eks.NodeGroup) -> k8s.helm.v3.Release:
+        args, name = self._args, self._name
+        role = service_account_role(f"{name}-lbc", parent=self, issuer=self.oidc, namespace=LBC_NAMESPACE,
+                                    service_account=LBC_SERVICE_ACCOUNT,
+                                    description="AWS Load Balancer Controller: fill Pulumi's target groups")
+        aws.iam.RolePolicy(
+            f"{name}-lbc", role=role.id,
+            policy=iam.document(
+                iam.allow(LBC_DISCOVERY_ACTIONS, "*", sid="Discover"),
+                iam.allow(["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+                               list(args.target_group_arns), sid="FillTargetGroups"),
+            ),
+            opts=self._child())
+        return k8s.helm.v3.Release(
+            f"{name}-lbc",
+            name="aws-load-balancer-controller",
+            chart="aws-load-balancer-controller",
+            version=args.settings.load_balancer_controller_chart,
+            namespace=LBC_NAMESPACE,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://aws.github.io/eks-charts"),
+            values={
+                "clusterName": cluster.name,
+                "region": args.region,  # pods cannot read it from IMDS (hop limit 1)
+                "vpcId": args.vpc_id,
+                "replicaCount": 2,
+                "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT,
+                                   "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+            },
+            opts=self._child(provider=self.provider, depends_on=[node_group]),
+        )
+
+
+def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
+    """A kubeconfig that authenticates with `aws eks get-token` (no long-lived credentials)."""
+    return pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
+        lambda values: json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": values[0],
+            "clusters": [{"name": values[0], "cluster": {"server": values[1],
+                                                          "certificate-authority-data": values[2]}}],
+            "contexts": [{"name": values[0], "context": {"cluster": values[0], "user": values[0]}}],
+            "users": [{"name": values[0], "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", values[0], "--region", region],
+            }}}],
+        }))

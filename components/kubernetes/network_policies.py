@@ -1,0 +1,134 @@
+"""NetworkPolicies: the spec's zero-trust policy set for the workloads' namespace (spec 1.2).
+
+The spec's five policies, as written there:
+
+1. ``default-deny-all``: every pod, ingress and egress.
+2. ``allow-gateway-ingress``: gateway-service accepts TCP 3001 from anywhere (NodePort, ALB).
+3. ``allow-frontend-ingress``: frontend accepts TCP 3000.
+4. ``allow-internal-communication``: ``tier: backend`` pods accept traffic from ``tier:
+   backend`` pods, may send to any pod of the namespace, and may query kube-dns (53 UDP/TCP).
+5. ``allow-gateway-to-services``: gateway-service may send to ``tier: backend`` pods and kube-dns.
+
+On AWS, what the stack needs and nothing wider (``AwsEgress``):
+
+6. ``allow-backend-to-data-services``: backend pods may reach PostgreSQL (5432: RDS Proxy
+   in the app subnets, the instance in the data subnets), Redis (6379, data subnets), Kafka
+   (9092/9094/9096 inside the VPC) and the AWS APIs through the VPC endpoints (443 to the VPC
+   CIDR only: no path to the internet).
+7. ``allow-internal-alb-to-ticket-service``: ticket-service accepts 3002 from the app
+   subnets, where the internal ALB's nodes live.
+
+Additional policies (local observability, for example) come from ``extra``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.base import Component
+
+KAFKA_PORTS = (9092, 9094, 9096)  # plaintext, TLS, SASL/SCRAM
+DNS = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+       "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+BACKEND = {"podSelector": {"matchLabels": {"tier": "backend"}}}
+
+
+@dataclass(frozen=True)
+class AwsEgress:
+    vpc_cidr: str
+    app_subnet_cidrs: Sequence[str]
+    data_subnet_cidrs: Sequence[str]
+
+
+@dataclass(frozen=True)
+class NetworkPoliciesArgs:
+    namespace: pulumi.Input[str]
+    aws: AwsEgress | None = None
+    extra: Sequence[tuple[str, dict]] = field(default_factory=tuple)  # (name, spec)
+
+
+def _ip_blocks(cidrs: Sequence[str]) -> list[dict]:
+    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
+def spec_policies() -> list[tuple[str, dict]]:
+    """Policies 1-5 of the spec."""
+    return [
+        ("default-deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        ("allow-gateway-ingress", {"podSelector": {"matchLabels": {"app": "gateway-service"}},
+                                   "policyTypes": ["Ingress"],
+                                   "ingress": [{"ports": [{"protocol": "TCP", "port": 3001}]}]}),
+        ("allow-frontend-ingress", {"podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Ingress"],
+                                    "ingress": [{"ports": [{"protocol": "TCP", "port": 3000}]}]}),
+        ("allow-internal-communication", {"podSelector": {"matchLabels": {"tier": "backend"}},
+                                          "policyTypes": ["Ingress", "Egress"],
+                                          "ingress": [{"from": [BACKEND]}],
+                                          "egress": [{"to": [{"podSelector": {}}]}, DNS]}),
+        ("allow-gateway-to-services", {"podSelector": {"matchLabels": {"app": "gateway-service"}},
+                                       "policyTypes": ["Egress"], "egress": [{"to": [BACKEND]}, DNS]}),
+    ]
+
+
+def aws_policies(aws: AwsEgress) -> list[tuple[str, dict]]:
+    """Policies 6-7: the data services and AWS APIs the AWS stacks need, by address and port."""
+    tcp = [{"protocol": "TCP", "port": p} for p in KAFKA_PORTS]
+    return [
+        ("allow-backend-to-data-services", {
+            "podSelector": {"matchLabels": {"tier": "backend"}}, "policyTypes": ["Egress"],
+            "egress": [
+                {"to": _ip_blocks([*aws.app_subnet_cidrs, *aws.data_subnet_cidrs]),
+                 "ports": [{"protocol": "TCP", "port": 5432}]},
+                {"to": _ip_blocks(aws.data_subnet_cidrs), "ports": [{"protocol": "TCP", "port": 6379}]},
+                {"to": _ip_blocks([aws.vpc_cidr]), "ports": tcp},
+                {"to": _ip_blocks([aws.vpc_cidr]), "ports": [{"protocol": "TCP", "port": 443}]},
+            ]}),
+        ("allow-internal-alb-to-ticket-service", {
+            "podSelector": {"matchLabels": {"app": "ticket-service"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": _ip_blocks(aws.app_subnet_cidrs), "ports": [{"protocol": "TCP", "port": 3002}]}]}),
+    ]
+
+
+class NetworkPolicies(Component):
+    TYPE = "tiketi:kubernetes:NetworkPolicies"
+    def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        chosen = spec_policies() + (aws_policies(args.aws) if args.aws else []) + list(args.extra)
+        for policy_name, spec in chosen:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}",
+                metadata={"name": policy_name, "namespace": args.namespace,
+                          "labels": {"app.kubernetes.io/part-of": "tiketi"}},
+                spec=spec, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+def local_platform_policies() -> list[tuple[str, dict]]:
+    """The kind stack's platform pods under the same default deny: who may talk to them, and how they talk."""
+    platform = {"podSelector": {"matchLabels": {"tier": "platform"}}}
+    by_app = lambda *apps: {"podSelector": {"matchExpressions": [  # noqa: E731
+        {"key": "app", "operator": "In", "values": list(apps)}]}}
+    return [
+        # Spring services reach PostgreSQL, Dragonfly, Kafka and Zipkin (their own egress is policy 4).
+        ("allow-backend-to-platform", {**platform, "policyTypes": ["Ingress"], "ingress": [{"from": [BACKEND]}]}),
+        # What a developer opens from the host through the kind NodePorts.
+        ("allow-nodeport-tools", {**by_app("postgres-spring", "zipkin-spring", "grafana"),
+                                  "policyTypes": ["Ingress"],
+                                  "ingress": [{"ports": [{"protocol": "TCP", "port": port}
+                                                         for port in (5432, 9411, 3006)]}]}),
+        ("allow-logs-into-loki", {**by_app("loki"), "policyTypes": ["Ingress"],
+                                  "ingress": [{"from": [by_app("promtail", "grafana")],
+                                               "ports": [{"protocol": "TCP", "port": 3100}]}]}),
+        ("allow-grafana-to-loki", {**by_app("grafana"), "policyTypes": ["Egress"],
+                                   "egress": [{"to": [by_app("loki")], "ports": [{"protocol": "TCP", "port": 3100}]},
+                                              DNS]}),
+        # Promtail discovers pods through the API server (kind's control-plane node) and pushes to Loki.
+        ("allow-promtail", {**by_app("promtail"), "policyTypes": ["Egress"],
+                            "egress": [{"to": [by_app("loki")], "ports": [{"protocol": "TCP", "port": 3100}]},
+                                       {"ports": [{"protocol": "TCP", "port": port} for port in (443, 6443)]},
+                                       DNS]}),
+    ]

@@ -1,0 +1,331 @@
+"""Workloads: the eight Tiketi services in one namespace, on every stack (spec 1.1-1.3, 2, 3.1, 7).
+
+Owns the namespace, the ConfigMap and Secret the Spring services read, one ServiceAccount,
+Deployment and Service per service, the HPAs and PDBs their config asks for, the
+TargetGroupBindings that put gateway (public ALB) and ticket-service (internal ALB) pods
+into Pulumi's target groups, and ticket-service's IRSA role that may send to the worker
+queue. NetworkPolicies are their own component (components/kubernetes/network_policies.py).
+
+Every container runs as UID 1001 (spec 3.1) with no privilege escalation, all capabilities
+dropped, a read-only root filesystem (``/tmp`` is an emptyDir), seccomp ``RuntimeDefault``,
+requests and limits from the spec's table, and readiness, liveness and startup probes.
+On AWS each service with a database creates it on first start (an init container running
+an idempotent ``CREATE DATABASE``): nothing outside the VPC can reach RDS to do it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.base import Component
+from components.config.kubernetes import WorkloadsSettings
+from components.security import iam
+from components.security.irsa import OidcIssuer, service_account_role
+from components.services import SERVICES, Service
+
+UID = 1001
+POSTGRES_CLIENT_IMAGE = "postgres:16.4-alpine"
+
+
+@dataclass(frozen=True)
+class Connections:
+    """Where the services find their data services (values, not secrets)."""
+
+    database_host: pulumi.Input[str]
+    database_port: int
+    database_tls: bool
+    redis_host: pulumi.Input[str]
+    redis_port: int
+    redis_tls: bool
+    kafka_bootstrap_servers: str | None
+    zipkin_endpoint: str | None
+    extra: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Secret values the services read from the Secret (all secret Outputs)."""
+
+    database_username: pulumi.Input[str]
+    database_password: pulumi.Input[str]
+    redis_password: pulumi.Input[str] | None
+    internal_api_token: pulumi.Input[str]
+    queue_entry_token_secret: pulumi.Input[str]
+    jwt_secret: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class SqsProducer:
+    """ticket-service sends to the worker queue through IRSA."""
+
+    issuer: OidcIssuer
+    queue_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class WorkloadsArgs:
+    settings: WorkloadsSettings
+    profile: str
+    images: Mapping[str, pulumi.Input[str]]  # service -> repository, without the tag
+    config_map_name: str
+    secret_name: str
+    connections: Connections
+    credentials: Credentials
+    pod_security: str = "restricted"  # enforced on AWS; warn-only where platform pods need more
+    enforce_pod_security: bool = True
+    node_ports: Mapping[str, int] = field(default_factory=dict)
+    create_databases: bool = False
+    sqs_producer: SqsProducer | None = None
+    target_group_bindings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    bindings_depend_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+class Workloads(Component):
+    TYPE = "tiketi:kubernetes:Workloads"
+    namespace: pulumi.Output[str]
+    ticket_service_role_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        settings = args.settings
+        mode = "enforce" if args.enforce_pod_security else "warn"
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": settings.namespace, "labels": {
+                f"pod-security.kubernetes.io/{mode}": args.pod_security,
+                "pod-security.kubernetes.io/audit": args.pod_security, "app.kubernetes.io/part-of": "tiketi"}},
+            opts=self._child())
+        self._ns = namespace.metadata.name
+        self._build_config()
+        self.ticket_service_role_arn = self._build_producer_role()
+
+        for service in SERVICES:
+            self._build_service(service)
+        for service_name, target_group_arn in args.target_group_bindings.items():
+            self._bind(service_name, target_group_arn)
+
+        self.namespace = self._ns
+        self.register_outputs({"namespace": self.namespace})
+
+
+    def _meta(self, name: str, labels: dict | None = None, annotations: dict | None = None) -> dict:
+        meta = {"name": name, "namespace": self._ns, "labels": {"app.kubernetes.io/part-of": "tiketi",
+                                                                 **(labels or {})}}
+        if annotations:
+            meta["annotations"] = annotations
+        return meta
+
+    def _build_config(self) -> None:
+        args, c = self._args, self._args.connections
+        tls = "?sslmode=require" if c.database_tls else ""
+        data: dict[str, pulumi.Input[str]] = {
+            "SPRING_PROFILES_ACTIVE": args.profile,
+            "DB_HOST": c.database_host,
+            "DB_PORT": str(c.database_port),
+            "SPRING_DATA_REDIS_HOST": c.redis_host,
+            "SPRING_DATA_REDIS_PORT": str(c.redis_port),
+            "SPRING_DATA_REDIS_SSL_ENABLED": str(c.redis_tls).lower(),
+            "MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE": "health,info,prometheus",
+            "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED": "true",
+        }
+        for service in SERVICES:
+            if service.database:
+                data[f"{service.database.upper()}_URL"] = pulumi.Output.concat(
+                    "jdbc:postgresql://", c.database_host, f":{c.database_port}/{service.database}{tls}")
+            if service.is_backend:
+                key = service.name.removesuffix("-service").upper().replace("-", "_")
+                data[f"{key}_SERVICE_URL"] = f"http://{service.name}:{service.port}"
+        if c.kafka_bootstrap_servers:
+            data["SPRING_KAFKA_BOOTSTRAP_SERVERS"] = c.kafka_bootstrap_servers
+        if c.zipkin_endpoint:
+            data["MANAGEMENT_ZIPKIN_TRACING_ENDPOINT"] = c.zipkin_endpoint
+        else:
+            data["MANAGEMENT_TRACING_ENABLED"] = "false"
+        data.update(c.extra)
+        k8s.core.v1.ConfigMap(f"{self._name}-config", metadata=self._meta(args.config_map_name), data=data,
+                              opts=self._child())
+
+        cred = args.credentials
+        secret_data = {
+            "SPRING_DATASOURCE_USERNAME": cred.database_username,
+            "SPRING_DATASOURCE_PASSWORD": cred.database_password,
+            "INTERNAL_API_TOKEN": cred.internal_api_token,
+            "QUEUE_ENTRY_TOKEN_SECRET": cred.queue_entry_token_secret,
+            "JWT_SECRET": cred.jwt_secret,
+        }
+        if cred.redis_password is not None:
+            secret_data["SPRING_DATA_REDIS_PASSWORD"] = cred.redis_password
+        k8s.core.v1.Secret(f"{self._name}-secret", metadata=self._meta(args.secret_name), type="Opaque",
+                           string_data=pulumi.Output.secret(secret_data), opts=self._child())
+
+    def _build_producer_role(self) -> pulumi.Output[str] | None:
+        producer = self._args.sqs_producer
+        if producer is None:
+            return None
+        role = service_account_role(
+            f"{self._name}-ticket-service", parent=self, issuer=producer.issuer,
+            namespace=self._args.settings.namespace, service_account="ticket-service",
+            description="ticket-service: send ticket events to the worker queue")
+        aws.iam.RolePolicy(
+            f"{self._name}-ticket-service-queue", role=role.id,
+            policy=iam.document(iam.allow(["sqs:SendMessage", "sqs:GetQueueAttributes"],
+                                                    producer.queue_arn, sid="SendTicketEvents")),
+            opts=self._child())
+        return role.arn
+
+    def _build_service(self, service: Service) -> None:
+        args, settings, name = self._args, self._args.settings, f"{self._name}-{service.name}"
+        labels = {"app": service.name, "tier": service.tier}
+        annotations = None
+        if service.name == "ticket-service" and self.ticket_service_role_arn is not None:
+            annotations = {"eks.amazonaws.com/role-arn": self.ticket_service_role_arn}
+        k8s.core.v1.ServiceAccount(name, metadata=self._meta(service.name, labels, annotations),
+                                   automount_service_account_token=False, opts=self._child())
+        scaling = settings.autoscaling.get(service.name)
+        k8s.apps.v1.Deployment(
+            name,
+            metadata=self._meta(service.name, labels),
+            spec={
+                "replicas": settings.replicas_for(service.name),
+                "revisionHistoryLimit": 5,
+                "selector": {"matchLabels": {"app": service.name}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "template": {"metadata": {"labels": labels, "annotations": _scrape_annotations(service)},
+                             "spec": self._pod_spec(service)},
+            },
+            # With an HPA, the HPA owns the replica count after the first deploy.
+            opts=self._child(ignore_changes=["spec.replicas"] if scaling else None),
+        )
+        node_port = args.node_ports.get(service.name)
+        port = {"name": "http", "port": service.port, "targetPort": "http", "protocol": "TCP"}
+        if node_port:
+            port["nodePort"] = node_port
+        k8s.core.v1.Service(name, metadata=self._meta(service.name, labels),
+                            spec={"type": "NodePort" if node_port else "ClusterIP",
+                                  "selector": {"app": service.name}, "ports": [port]},
+                            opts=self._child())
+        if scaling:
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                name, metadata=self._meta(service.name, labels),
+                spec={"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service.name},
+                      "minReplicas": scaling.min, "maxReplicas": scaling.max,
+                      "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                          "type": "Utilization", "averageUtilization": settings.cpu_target_percent}}}]},
+                opts=self._child())
+        if settings.disruption_budgets and service.is_backend:
+            k8s.policy.v1.PodDisruptionBudget(
+                name, metadata=self._meta(f"{service.name}-pdb", labels),
+                spec={"minAvailable": 1, "selector": {"matchLabels": {"app": service.name}}},
+                opts=self._child())
+
+    def _pod_spec(self, service: Service) -> dict:
+        args = self._args
+        spec: dict = {
+            "serviceAccountName": service.name,
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [self._container(service)],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
+                       + ([{"name": "next-cache", "emptyDir": {"sizeLimit": "512Mi"}}] if not service.is_backend
+                          else []),
+        }
+        if args.create_databases and service.database:
+            spec["initContainers"] = [self._ensure_database(service)]
+        if args.settings.topology_spread:
+            spec["topologySpreadConstraints"] = [{
+                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"app": service.name}}}]
+        return spec
+
+    def _container(self, service: Service) -> dict:
+        args = self._args
+        env = [{"name": "SERVER_PORT", "value": str(service.port)},
+               {"name": "SPRING_APPLICATION_NAME", "value": service.name},
+               {"name": "JAVA_TOOL_OPTIONS", "value": "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}]
+        if service.database:
+            env.append({"name": "SPRING_DATASOURCE_URL", "valueFrom": {"configMapKeyRef": {
+                "name": args.config_map_name, "key": f"{service.database.upper()}_URL"}}})
+        mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+        if service.is_backend:
+            ready, live = "/actuator/health/readiness", "/actuator/health/liveness"
+        else:
+            ready = live = "/"
+            env = [{"name": "PORT", "value": str(service.port)}, {"name": "HOSTNAME", "value": "0.0.0.0"}]
+            mounts.append({"name": "next-cache", "mountPath": "/app/.next/cache"})
+        return {
+            "name": service.name,
+            "image": pulumi.Output.concat(args.images[service.name], ":", args.settings.image_tag_for(service.name)),
+            "imagePullPolicy": "IfNotPresent",
+            "ports": [{"name": "http", "containerPort": service.port, "protocol": "TCP"}],
+            "envFrom": [{"configMapRef": {"name": args.config_map_name}}, {"secretRef": {"name": args.secret_name}}]
+                       if service.is_backend else [],
+            "env": env,
+            "resources": {"requests": {"cpu": service.cpu_request, "memory": service.memory_request},
+                          "limits": {"cpu": service.cpu_limit, "memory": service.memory_limit}},
+            "securityContext": _container_security(),
+            "startupProbe": {"httpGet": {"path": live, "port": "http"}, "periodSeconds": 5, "failureThreshold": 36},
+            "readinessProbe": {"httpGet": {"path": ready, "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3,
+                               "failureThreshold": 3},
+            "livenessProbe": {"httpGet": {"path": live, "port": "http"}, "periodSeconds": 20, "timeoutSeconds": 3,
+                              "failureThreshold": 3},
+            "volumeMounts": mounts,
+        }
+
+    def _ensure_database(self, service: Service) -> dict:
+        """Init container: create this service's database if it does not exist (idempotent, TLS)."""
+        database = service.database
+        script = (f"psql -v ON_ERROR_STOP=1 -c \"SELECT 'CREATE DATABASE {database}' "
+                  f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec\"")
+        secret = {"name": self._args.secret_name}
+        return {
+            "name": "ensure-database",
+            "image": POSTGRES_CLIENT_IMAGE,
+            "command": ["sh", "-c", script],
+            "env": [
+                {"name": "PGHOST", "valueFrom": {"configMapKeyRef": {"name": self._args.config_map_name,
+                                                                     "key": "DB_HOST"}}},
+                {"name": "PGPORT", "valueFrom": {"configMapKeyRef": {"name": self._args.config_map_name,
+                                                                     "key": "DB_PORT"}}},
+                {"name": "PGUSER", "valueFrom": {"secretKeyRef": {**secret, "key": "SPRING_DATASOURCE_USERNAME"}}},
+                {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {**secret,
+                                                                      "key": "SPRING_DATASOURCE_PASSWORD"}}},
+                {"name": "PGDATABASE", "value": "postgres"},
+                {"name": "PGSSLMODE", "value": "require"},
+                {"name": "HOME", "value": "/tmp"},
+            ],
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+            "securityContext": _container_security(),
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        }
+
+    def _bind(self, service_name: str, target_group_arn: pulumi.Input[str]) -> None:
+        [service] = [s for s in SERVICES if s.name == service_name]
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-{service_name}-binding",
+            api_version="elbv2.k8s.aws/v1beta1",
+            kind="TargetGroupBinding",
+            metadata=self._meta(service_name, {"app": service_name}),
+            spec={"serviceRef": {"name": service_name, "port": service.port}, "targetGroupARN": target_group_arn,
+                  "targetType": "ip"},
+            opts=self._child(depends_on=list(self._args.bindings_depend_on)),
+        )
+
+
+def _container_security() -> dict:
+    return {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True, "privileged": False, "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def _scrape_annotations(service: Service) -> dict:
+    """Spec 7.4: every Spring service exposes /actuator/prometheus for a Prometheus scrape."""
+    if not service.is_backend:
+        return {}
+    return {"prometheus.io/scrape": "true", "prometheus.io/path": "/actuator/prometheus",
+            "prometheus.io/port": str(service.port)}

@@ -1,0 +1,103 @@
+"""Secrets: every generated secret of the stack, kept in AWS Secrets Manager.
+
+Generates (pulumi-random) and stores:
+
+- the RDS master password (the credentials secret's JSON, which also needs the
+  instance's host, is written by the Database component once the instance exists);
+- the Redis AUTH token (64 characters from the set ElastiCache accepts);
+- the queue-entry-token secret shared by queue-service and the edge function;
+- the internal API token the worker presents to ticket-service;
+- the JWT signing secret of auth-service;
+- the origin-verify value CloudFront sends to the ALB (which answers 403 without it).
+
+Other components receive the values only as secret Outputs, and the stack exports only
+the secrets' ARNs. Deleting a secret is recoverable for ``recovery_window_days``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.base import Component
+
+# RDS master passwords may hold any printable ASCII except "/", '"', "@" and space.
+RDS_PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"  # noqa: S105 - a character set, not a password
+# ElastiCache AUTH tokens: 16-128 printable characters; these are the specials it documents.
+REDIS_TOKEN_SPECIALS = "!&#$^<>-"  # noqa: S105 - a character set, not a token
+
+
+@dataclass(frozen=True)
+class SecretsArgs:
+    name_prefix: str
+    recovery_window_days: int = 7
+
+
+class Secrets(Component):
+    TYPE = "tiketi:security:Secrets"
+    database_credentials_secret_id: pulumi.Output[str]
+    database_credentials_secret_arn: pulumi.Output[str]
+    database_password: pulumi.Output[str]
+    redis_auth_token: pulumi.Output[str]
+    queue_entry_token_secret: pulumi.Output[str]
+    internal_api_token: pulumi.Output[str]
+    jwt_secret: pulumi.Output[str]
+    origin_verify_secret: pulumi.Output[str]
+    arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+
+        self.database_password = self._generate("database-password", 32, RDS_PASSWORD_SPECIALS)
+        self.redis_auth_token = self._generate("redis-auth-token", 64, REDIS_TOKEN_SPECIALS)
+        self.queue_entry_token_secret = self._generate("queue-entry-token-secret", 64)
+        self.internal_api_token = self._generate("internal-api-token", 48)
+        self.jwt_secret = self._generate("jwt-secret", 64)
+        self.origin_verify_secret = self._generate("origin-verify", 48)
+
+        credentials = self._secret("database-credentials", "RDS master credentials (RDS Proxy reads this JSON)")
+        self.database_credentials_secret_id = credentials.id
+        self.database_credentials_secret_arn = credentials.arn
+        self.arns = {"databaseCredentials": credentials.arn}
+        for role, value, description in (
+            ("redis-auth-token", self.redis_auth_token, "ElastiCache AUTH token"),
+            ("queue-entry-token-secret", self.queue_entry_token_secret,
+             "HS256 secret of queue-entry tokens (queue-service signs, the edge function verifies)"),
+            ("internal-api-token", self.internal_api_token, "Bearer token of ticket-service's internal API"),
+            ("jwt-secret", self.jwt_secret, "auth-service JWT signing secret"),
+            ("origin-verify", self.origin_verify_secret, "X-Origin-Verify value CloudFront sends to the ALB"),
+        ):
+            secret = self._secret(role, description)
+            aws.secretsmanager.SecretVersion(f"{name}-{role}", secret_id=secret.id, secret_string=value,
+                                             opts=pulumi.ResourceOptions(parent=self))
+            self.arns[_camel(role)] = secret.arn
+
+        self.register_outputs({"arns": self.arns})
+
+    def _generate(self, role: str, length: int, specials: str | None = None) -> pulumi.Output[str]:
+        password = random.RandomPassword(
+            f"{self._name}-{role}",
+            length=length,
+            special=specials is not None,
+            override_special=specials,
+            min_lower=1, min_upper=1, min_numeric=1,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return pulumi.Output.secret(password.result)
+
+    def _secret(self, role: str, description: str) -> aws.secretsmanager.Secret:
+        return aws.secretsmanager.Secret(
+            f"{self._name}-{role}",
+            name=f"{self._args.name_prefix}/{role}",
+            description=description,
+            recovery_window_in_days=self._args.recovery_window_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _camel(role: str) -> str:
+    head, *rest = role.split("-")
+    return head + "".join(part.title() for part in rest)

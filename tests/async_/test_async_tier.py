@@ -1,0 +1,210 @@
+"""Async tier on the prod and staging snapshots: FIFO queue, DLQ, worker Lambda, mapping, alarms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.aws_queries import ALARM, EGRESS, INGRESS, group, random_value
+from tools.harness.snapshot import Snapshot, unwrap
+
+FUNCTION = "aws:lambda/function:Function"
+
+
+
+def queues(snap: Snapshot):
+    main = snap.one("aws:sqs/queue:Queue", name=f"tiketi-{snap.stack}-ticket-events.fifo")
+    dlq = snap.one("aws:sqs/queue:Queue", name=f"tiketi-{snap.stack}-ticket-events-dlq.fifo")
+    return main, dlq
+
+
+def worker_function(snap: Snapshot):
+    return snap.one(FUNCTION, name=f"tiketi-{snap.stack}-ticket-worker")
+
+
+# --- queue --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack,max_receive", [("prod", 5), ("staging", 3)])
+def test_fifo_queue_settings_and_redrive(stack, max_receive, request):
+    snap = request.getfixturevalue(stack)
+    main, dlq = queues(snap)
+    expect = {"fifoQueue": True, "contentBasedDeduplication": False, "deduplicationScope": "messageGroup",
+              "fifoThroughputLimit": "perMessageGroupId", "sqsManagedSseEnabled": True,
+              "receiveWaitTimeSeconds": 20, "messageRetentionSeconds": 4 * 24 * 3600}
+    assert {k: main.inputs.get(k) for k in expect} == expect
+    assert json.loads(main.inputs["redrivePolicy"]) == {"deadLetterTargetArn": dlq.outputs["arn"],
+                                                        "maxReceiveCount": max_receive}
+    assert (dlq.inputs["fifoQueue"], dlq.inputs["sqsManagedSseEnabled"]) == (True, True)
+    assert dlq.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+    allow = snap.one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", queueUrl=dlq.outputs["url"])
+    assert json.loads(allow.inputs["redriveAllowPolicy"]) == {"redrivePermission": "byQueue",
+                                                              "sourceQueueArns": [main.outputs["arn"]]}
+
+
+def test_visibility_timeout_is_at_least_six_times_the_function_timeout(aws_stack):
+    main, _ = queues(aws_stack)
+    function = worker_function(aws_stack)
+    assert function.inputs["timeout"] == 30
+    assert main.inputs["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"]
+
+
+def test_queue_alarms(aws_stack):
+    main, dlq = queues(aws_stack)
+    alarms = {a.inputs["metricName"]: a.inputs for a in aws_stack.all(ALARM, namespace="AWS/SQS")}
+    assert set(alarms) == {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    depth = alarms["ApproximateNumberOfMessagesVisible"]
+    assert depth["dimensions"] == {"QueueName": dlq.outputs["name"]}
+    assert (depth["comparisonOperator"], depth["threshold"], depth["statistic"]) == ("GreaterThanThreshold", 0,
+                                                                                   "Maximum")
+    age = alarms["ApproximateAgeOfOldestMessage"]
+    assert age["dimensions"] == {"QueueName": main.outputs["name"]}
+    assert (age["comparisonOperator"], age["threshold"]) == ("GreaterThanThreshold", 600)
+
+
+# --- worker function ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack,reserved,tracing", [("prod", 10, "Active"), ("staging", 2, "Active")])
+def test_worker_function(stack, reserved, tracing, request):
+    snap = request.getfixturevalue(stack)
+    function = worker_function(snap)
+    expect = {"runtime": "python3.13", "handler": "handler.handler", "timeout": 30, "memorySize": 256,
+              "reservedConcurrentExecutions": reserved}
+    assert {k: function.inputs.get(k) for k in expect} == expect
+    assert function.inputs["tracingConfig"] == {"mode": tracing}
+    assert sorted(function.inputs["vpcConfig"]["subnetIds"]) == sorted(snap.outputs["workerSubnetIds"])
+    assert function.inputs["vpcConfig"]["securityGroupIds"] == [group(snap, "worker").id]
+
+
+def test_worker_code_is_the_handler_folder(aws_stack):
+    code = worker_function(aws_stack).inputs["code"]
+    assert code.path.endswith("lambdas/ticket_worker")
+
+
+def test_worker_environment_points_at_the_internal_load_balancer(aws_stack):
+    variables = unwrap(worker_function(aws_stack).inputs["environment"])["variables"]
+    balancer = aws_stack.one("aws:lb/loadBalancer:LoadBalancer", internal=True)
+    assert variables["TICKET_SERVICE_URL"] == f"http://{balancer.outputs['dnsName']}"
+    assert ".svc.cluster.local" not in variables["TICKET_SERVICE_URL"]
+    assert variables["INTERNAL_API_TOKEN"] == random_value(aws_stack, "internal-api-token")
+    main, _ = queues(aws_stack)
+    assert variables["MAX_RECEIVE_COUNT"] == str(json.loads(main.inputs["redrivePolicy"])["maxReceiveCount"])
+
+
+def test_worker_log_group_has_retention(prod):
+    log_group = prod.one("aws:cloudwatch/logGroup:LogGroup", name="/aws/lambda/tiketi-prod-ticket-worker")
+    assert log_group.inputs["retentionInDays"] == 90
+    assert worker_function(prod).inputs["loggingConfig"]["logGroup"] == log_group.outputs["name"]
+
+
+@pytest.mark.parametrize("stack,db_role", [("prod", "proxy"), ("staging", "db")])
+def test_worker_egress_is_exactly_the_spec_table(stack, db_role, request):
+    snap = request.getfixturevalue(stack)
+    worker_sg = group(snap, "worker")
+    rules = {
+        (r.inputs["ipProtocol"], r.inputs.get("fromPort"), r.inputs.get("toPort"),
+         r.inputs.get("referencedSecurityGroupId") or r.inputs.get("cidrIpv4"))
+        for r in snap.all(EGRESS, securityGroupId=worker_sg.id)
+    }
+    vpc_cidr = snap.outputs["vpcCidr"]
+    assert rules == {
+        ("tcp", 5432, 5432, group(snap, db_role).id),
+        ("tcp", 6379, 6379, group(snap, "redis").id),
+        ("tcp", 443, 443, vpc_cidr),
+        ("-1", None, None, "0.0.0.0/0"),
+    }
+    assert snap.all(INGRESS, securityGroupId=worker_sg.id) == []
+
+
+def test_worker_role_is_least_privilege(prod):
+    function = worker_function(prod)
+    role = next(r for r in prod.all("aws:iam/role:Role") if r.outputs["arn"] == function.inputs["role"])
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"}
+    attachments = prod.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment", role=role.outputs["name"])
+    assert [a.inputs["policyArn"] for a in attachments] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]
+    [inline] = prod.all("aws:iam/rolePolicy:RolePolicy", role=role.id)
+    statements = {s["Sid"]: s for s in json.loads(inline.inputs["policy"])["Statement"]}
+    main, _ = queues(prod)
+    assert statements["ConsumeTicketEvents"]["Resource"] == main.outputs["arn"]
+    assert sorted(statements["ConsumeTicketEvents"]["Action"]) == [
+        "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    assert statements["WriteTraces"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    assert set(statements) == {"ConsumeTicketEvents", "WriteTraces"}  # no secrets, no wildcard SQS
+
+
+# --- event source mapping -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack,concurrency", [("prod", 10), ("staging", 2)])
+def test_event_source_mapping(stack, concurrency, request):
+    snap = request.getfixturevalue(stack)
+    mapping = snap.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    main, _ = queues(snap)
+    assert mapping.inputs["eventSourceArn"] == main.outputs["arn"]
+    assert mapping.inputs["functionName"] == worker_function(snap).outputs["arn"]
+    assert mapping.inputs["batchSize"] == 10
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["scalingConfig"] == {"maximumConcurrency": concurrency}
+    # FIFO queues refuse a batching window: the spec's 5 s cannot apply.
+    assert "maximumBatchingWindowInSeconds" not in mapping.inputs
+
+
+# --- Lambda alarms ------------------------------------------------------------------------------
+
+
+def test_worker_alarms_are_the_spec_three(aws_stack):
+    alarms = {a.inputs["metricName"]: a.inputs for a in aws_stack.all(ALARM, namespace="AWS/Lambda")}
+    timeout_ms = worker_function(aws_stack).inputs["timeout"] * 1000
+    summary = {m: (a["statistic"], a["comparisonOperator"], a["threshold"], a["evaluationPeriods"], a["period"])
+               for m, a in alarms.items()}
+    assert summary == {
+        "Errors": ("Sum", "GreaterThanThreshold", 5, 2, 300),
+        "Duration": ("Average", "GreaterThanThreshold", 0.8 * timeout_ms, 2, 300),
+        "Throttles": ("Sum", "GreaterThanThreshold", 0, 1, 300),
+    }
+    assert alarms["Throttles"]["treatMissingData"] == "notBreaching"
+    topic = aws_stack.one("aws:sns/topic:Topic").outputs["arn"]
+    function_name = worker_function(aws_stack).outputs["name"]
+    for alarm in alarms.values():
+        assert alarm["dimensions"] == {"FunctionName": function_name}
+        assert alarm["alarmActions"] == [topic]
+
+
+# --- ticket-service's internal API --------------------------------------------------------------
+
+
+def test_internal_api_is_reachable_only_from_the_worker(aws_stack):
+    balancer = aws_stack.one("aws:lb/loadBalancer:LoadBalancer", internal=True)
+    alb_sg = group(aws_stack, "internal-alb")
+    assert balancer.inputs["securityGroups"] == [alb_sg.id]
+    assert sorted(balancer.inputs["subnets"]) == sorted(aws_stack.outputs["appSubnetIds"])
+    [ingress] = aws_stack.all(INGRESS, securityGroupId=alb_sg.id)
+    assert ingress.inputs["referencedSecurityGroupId"] == group(aws_stack, "worker").id
+    assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (80, 80)
+    nodes_rule = aws_stack.one(INGRESS, securityGroupId=group(aws_stack, "eks-nodes").id,
+                               referencedSecurityGroupId=alb_sg.id)
+    assert (nodes_rule.inputs["fromPort"], nodes_rule.inputs["toPort"]) == (3002, 3002)
+
+
+def test_internal_api_forwards_only_internal_paths_to_ticket_service(aws_stack):
+    target_group = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3002)
+    assert (target_group.inputs["protocol"], target_group.inputs["targetType"]) == ("HTTP", "ip")
+    listener = aws_stack.one("aws:lb/listener:Listener", port=80, protocol="HTTP",
+                             loadBalancerArn=aws_stack.one("aws:lb/loadBalancer:LoadBalancer",
+                                                           internal=True).outputs["arn"])
+    assert listener.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
+    rule = aws_stack.one("aws:lb/listenerRule:ListenerRule", listenerArn=listener.outputs["arn"])
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/internal/*"]}}]
+    assert rule.inputs["actions"] == [{"type": "forward", "targetGroupArn": target_group.outputs["arn"]}]
+
+
+def test_async_outputs(aws_stack):
+    main, dlq = queues(aws_stack)
+    assert aws_stack.outputs["queueUrl"] == main.outputs["url"]
+    assert aws_stack.outputs["queueArn"] == main.outputs["arn"]
+    assert aws_stack.outputs["deadLetterQueueUrl"] == dlq.outputs["url"]
+    assert aws_stack.outputs["workerFunctionName"] == f"tiketi-{aws_stack.stack}-ticket-worker"

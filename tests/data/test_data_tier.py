@@ -1,0 +1,283 @@
+"""Data tier on the prod and staging snapshots: secrets, RDS, RDS Proxy, ElastiCache, alarms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.aws_queries import ALARM, EGRESS, INGRESS, SG, group
+from tools.harness.snapshot import Snapshot, unwrap
+
+
+def ingress_sources(snap: Snapshot, target) -> dict[str, tuple]:
+    """source group name -> (protocol, from, to) of every ingress rule on a group."""
+    names = {r.id: r.inputs["tags"]["Name"].removeprefix(f"tiketi-{snap.stack}-") for r in snap.all(SG)}
+    rules = snap.all(INGRESS, securityGroupId=target.id)
+    assert all("cidrIpv4" not in r.inputs and "prefixListId" not in r.inputs for r in rules)
+    return {names[r.inputs["referencedSecurityGroupId"]]: (r.inputs["ipProtocol"], r.inputs["fromPort"],
+                                                           r.inputs["toPort"]) for r in rules}
+
+
+def topic_arn(snap: Snapshot) -> str:
+    return snap.one("aws:sns/topic:Topic").outputs["arn"]
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def test_generated_secrets_lengths_and_character_sets(aws_stack):
+    passwords = {r.name.removeprefix("secrets-"): r.inputs
+                 for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
+    assert set(passwords) == {"database-password", "redis-auth-token", "queue-entry-token-secret",
+                              "internal-api-token", "jwt-secret", "origin-verify"}
+    assert passwords["database-password"]["length"] == 32
+    assert not set(passwords["database-password"]["overrideSpecial"]) & set('/"@ ')  # RDS forbids these
+    assert passwords["redis-auth-token"]["length"] == 64
+    assert passwords["redis-auth-token"]["overrideSpecial"] == "!&#$^<>-"  # ElastiCache's allowed specials
+    assert 16 <= passwords["redis-auth-token"]["length"] <= 128
+    for role in ("queue-entry-token-secret", "jwt-secret"):
+        assert passwords[role]["length"] == 64 and passwords[role]["special"] is False
+    assert passwords["internal-api-token"]["length"] == 48
+
+
+def test_secrets_are_stored_in_secrets_manager_with_the_recovery_window(aws_stack):
+    secrets = aws_stack.all("aws:secretsmanager/secret:Secret")
+    prefix = f"tiketi-{aws_stack.stack}/"
+    assert sorted(s.inputs["name"] for s in secrets) == sorted(prefix + role for role in (
+        "database-credentials", "redis-auth-token", "queue-entry-token-secret", "internal-api-token", "jwt-secret",
+        "origin-verify"))
+    assert all(s.inputs["recoveryWindowInDays"] == 7 for s in secrets)
+    for version in aws_stack.all("aws:secretsmanager/secretVersion:SecretVersion"):
+        assert version.inputs["secretString"]["4dabf18193072939515e22adb298388d"]  # wrapped as a secret
+
+
+def test_credentials_secret_has_the_shape_rds_proxy_reads(aws_stack):
+    secret = aws_stack.one("aws:secretsmanager/secret:Secret", name=f"tiketi-{aws_stack.stack}/database-credentials")
+    version = aws_stack.one("aws:secretsmanager/secretVersion:SecretVersion", secretId=secret.id)
+    credentials = json.loads(unwrap(version.inputs["secretString"]))
+    instance = aws_stack.one("aws:rds/instance:Instance")
+    assert credentials["username"] == "tiketi_admin" == instance.inputs["username"]
+    assert credentials["password"] == unwrap(instance.inputs["password"])
+    assert (credentials["engine"], credentials["port"], credentials["dbname"]) == ("postgres", 5432, "postgres")
+    assert credentials["host"] == instance.outputs["address"]
+
+
+def test_only_secret_arns_are_exported(aws_stack):
+    arns = aws_stack.outputs["secretArns"]
+    assert set(arns) == {"databaseCredentials", "redisAuthToken", "queueEntryTokenSecret", "internalApiToken",
+                         "jwtSecret", "originVerify"}
+    assert all(arn.startswith("arn:aws:secretsmanager:ap-northeast-2:") for arn in arns.values())
+    generated = {unwrap(r.outputs["result"]) for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
+    exported = json.dumps(unwrap(aws_stack.outputs))
+    assert not any(value in exported for value in generated)
+
+
+# --- RDS ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack,multi_az,retention,protected,final", [
+    ("prod", True, 14, True, True), ("staging", False, 1, False, False)])
+def test_postgres_instance(stack, multi_az, retention, protected, final, request):
+    snap = request.getfixturevalue(stack)
+    db = snap.one("aws:rds/instance:Instance")
+    expect = {
+        "identifier": f"tiketi-{stack}-postgres", "engine": "postgres", "engineVersion": "16",
+        "allowMajorVersionUpgrade": False,
+        "storageType": "gp3", "storageEncrypted": True, "publiclyAccessible": False, "multiAz": multi_az,
+        "backupWindow": "03:00-04:00", "maintenanceWindow": "Mon:04:00-Mon:05:00",
+        "backupRetentionPeriod": retention, "performanceInsightsEnabled": True,
+        "performanceInsightsRetentionPeriod": 7, "databaseInsightsMode": "standard",
+        "deletionProtection": protected, "skipFinalSnapshot": not final,
+        "enabledCloudwatchLogsExports": ["postgresql", "upgrade"], "port": 5432,
+    }
+    assert {k: db.inputs.get(k) for k in expect} == expect
+    assert db.inputs["vpcSecurityGroupIds"] == [group(snap, "db").id]
+    if final:
+        assert db.inputs["finalSnapshotIdentifier"] == f"tiketi-{stack}-postgres-final"
+    subnets = snap.one("aws:rds/subnetGroup:SubnetGroup")
+    assert db.inputs["dbSubnetGroupName"] == subnets.outputs["name"]
+    assert sorted(subnets.inputs["subnetIds"]) == sorted(snap.outputs["dataSubnetIds"])
+
+
+def test_postgres_logs_are_kept(prod):
+    log_group = prod.one("aws:cloudwatch/logGroup:LogGroup", name="/aws/rds/instance/tiketi-prod-postgres/postgresql")
+    assert log_group.inputs["retentionInDays"] == 90
+
+
+def test_parameter_group(aws_stack):
+    parameters = aws_stack.one("aws:rds/parameterGroup:ParameterGroup")
+    assert parameters.inputs["family"] == "postgres16"
+    values = {p["name"]: p["value"] for p in parameters.inputs["parameters"]}
+    assert values == {"shared_preload_libraries": "pg_stat_statements", "log_statement": "ddl",
+                      "log_min_duration_statement": "1000", "rds.force_ssl": "1"}
+    assert aws_stack.one("aws:rds/instance:Instance").inputs["parameterGroupName"] == parameters.outputs["name"]
+
+
+def test_prod_database_admits_postgres_only_from_the_app_groups_and_the_proxy(prod):
+    assert ingress_sources(prod, group(prod, "db")) == {
+        "eks-nodes": ("tcp", 5432, 5432), "worker": ("tcp", 5432, 5432), "proxy": ("tcp", 5432, 5432)}
+
+
+def test_staging_database_admits_only_the_app_groups(staging):
+    assert ingress_sources(staging, group(staging, "db")) == {
+        "eks-nodes": ("tcp", 5432, 5432), "worker": ("tcp", 5432, 5432)}
+
+
+# --- RDS Proxy ----------------------------------------------------------------------------------
+
+
+def test_proxy_settings_and_its_own_attached_security_group(prod):
+    proxy = prod.one("aws:rds/proxy:Proxy")
+    proxy_sg = group(prod, "proxy")
+    assert proxy.inputs["engineFamily"] == "POSTGRESQL"
+    assert proxy.inputs["requireTls"] is True
+    assert proxy.inputs["idleClientTimeout"] == 1800
+    assert proxy.inputs["vpcSecurityGroupIds"] == [proxy_sg.id]
+    assert sorted(proxy.inputs["vpcSubnetIds"]) == sorted(prod.outputs["appSubnetIds"])
+    credentials = prod.one("aws:secretsmanager/secret:Secret", name="tiketi-prod/database-credentials")
+    assert proxy.inputs["auths"] == [{"authScheme": "SECRETS", "secretArn": credentials.outputs["arn"],
+                                      "iamAuth": "DISABLED", "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256"}]
+    pool = prod.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", dbProxyName=proxy.outputs["name"])
+    assert pool.inputs["connectionPoolConfig"] == {"maxConnectionsPercent": 100, "maxIdleConnectionsPercent": 50,
+                                                   "connectionBorrowTimeout": 120}
+    target = prod.one("aws:rds/proxyTarget:ProxyTarget")
+    assert target.inputs["dbInstanceIdentifier"] == "tiketi-prod-postgres"
+
+
+def test_proxy_chain_nodes_and_worker_to_proxy_to_database(prod):
+    proxy_sg, db_sg = group(prod, "proxy"), group(prod, "db")
+    assert ingress_sources(prod, proxy_sg) == {"eks-nodes": ("tcp", 5432, 5432), "worker": ("tcp", 5432, 5432)}
+    egress = {(r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"],
+               r.inputs.get("referencedSecurityGroupId") or r.inputs.get("cidrIpv4"))
+              for r in prod.all(EGRESS, securityGroupId=proxy_sg.id)}
+    # to the instance, and to Secrets Manager's VPC endpoint for the credentials; nothing else
+    assert egress == {("tcp", 5432, 5432, db_sg.id), ("tcp", 443, 443, "10.0.0.0/16")}
+
+
+def test_proxy_role_reads_exactly_the_credentials_secret(prod):
+    proxy = prod.one("aws:rds/proxy:Proxy")
+    role = next(r for r in prod.all("aws:iam/role:Role") if r.outputs["arn"] == proxy.inputs["roleArn"])
+    [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "rds.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    [policy] = prod.all("aws:iam/rolePolicy:RolePolicy", role=role.id)
+    credentials = prod.one("aws:secretsmanager/secret:Secret", name="tiketi-prod/database-credentials")
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [credentials.outputs["arn"]]}]
+    assert prod.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment", role=role.id) == []
+
+
+def test_staging_runs_without_a_proxy_and_exports_the_instance_endpoint(staging):
+    assert staging.all("aws:rds/proxy:Proxy") == []
+    assert staging.outputs["databaseEndpoint"] == staging.one("aws:rds/instance:Instance").outputs["address"]
+
+
+def test_prod_exports_the_proxy_endpoint(prod):
+    assert prod.outputs["databaseEndpoint"] == prod.one("aws:rds/proxy:Proxy").outputs["endpoint"]
+    assert prod.outputs["databasePort"] == 5432
+
+
+# --- ElastiCache --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack,nodes,failover,node_type,snapshots,log_days", [
+    ("prod", 2, True, "cache.r6g.large", 7, 90), ("staging", 1, False, "cache.t4g.small", 1, 14)])
+def test_replication_group(stack, nodes, failover, node_type, snapshots, log_days, request):
+    snap = request.getfixturevalue(stack)
+    cache = snap.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    expect = {
+        "replicationGroupId": f"tiketi-{stack}-redis", "engine": "redis", "engineVersion": "7.1",
+        "nodeType": node_type, "numCacheClusters": nodes, "automaticFailoverEnabled": failover,
+        "multiAzEnabled": failover, "atRestEncryptionEnabled": True, "transitEncryptionEnabled": True,
+        "maintenanceWindow": "sun:05:00-sun:07:00", "snapshotWindow": "03:00-05:00",
+        "snapshotRetentionLimit": snapshots, "port": 6379,
+    }
+    assert {k: cache.inputs.get(k) for k in expect} == expect
+    assert cache.inputs["authToken"] == {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                                         "value": unwrap(snap.one("random:index/randomPassword:RandomPassword",
+                                                                  length=64, overrideSpecial="!&#$^<>-")
+                                                         .outputs["result"])}
+    assert cache.inputs["securityGroupIds"] == [group(snap, "redis").id]
+    assert cache.inputs["authTokenUpdateStrategy"] == "ROTATE"
+    deliveries = {d["logType"]: d for d in cache.inputs["logDeliveryConfigurations"]}
+    assert set(deliveries) == {"slow-log", "engine-log"}
+    for log_type, delivery in deliveries.items():
+        assert (delivery["destinationType"], delivery["logFormat"]) == ("cloudwatch-logs", "json")
+        log_group = snap.one("aws:cloudwatch/logGroup:LogGroup", name=delivery["destination"])
+        assert log_group.inputs["name"] == f"/aws/elasticache/tiketi-{stack}-redis/{log_type}"
+        assert log_group.inputs["retentionInDays"] == log_days
+
+
+def test_cache_parameters(aws_stack):
+    parameters = aws_stack.one("aws:elasticache/parameterGroup:ParameterGroup")
+    assert parameters.inputs["family"] == "redis7"
+    assert {p["name"]: p["value"] for p in parameters.inputs["parameters"]} == {
+        "timeout": "300", "maxmemory-policy": "allkeys-lru"}
+
+
+def test_cache_admits_6379_only_from_the_app_groups(aws_stack):
+    assert ingress_sources(aws_stack, group(aws_stack, "redis")) == {
+        "eks-nodes": ("tcp", 6379, 6379), "worker": ("tcp", 6379, 6379)}
+    subnets = aws_stack.one("aws:elasticache/subnetGroup:SubnetGroup")
+    assert sorted(subnets.inputs["subnetIds"]) == sorted(aws_stack.outputs["dataSubnetIds"])
+
+
+def test_cache_endpoint_is_exported(aws_stack):
+    cache = aws_stack.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert aws_stack.outputs["cachePrimaryEndpoint"] == cache.outputs["primaryEndpointAddress"]
+    assert aws_stack.outputs["cachePort"] == 6379
+
+
+# --- alarms and the alert topic -----------------------------------------------------------------
+
+
+def alarms_by_metric(snap: Snapshot, namespace: str) -> dict:
+    found = {}
+    for alarm in snap.all(ALARM, namespace=namespace):
+        key = (alarm.inputs["metricName"], *alarm.inputs["dimensions"].values())
+        found[key] = alarm.inputs
+    return found
+
+
+def test_rds_alarms(aws_stack):
+    alarms = alarms_by_metric(aws_stack, "AWS/RDS")
+    ident = f"tiketi-{aws_stack.stack}-postgres"
+    expected = {
+        ("CPUUtilization", ident): ("Average", "GreaterThanThreshold", 80, 3),
+        ("FreeStorageSpace", ident): ("Minimum", "LessThanThreshold", 10 * 1024**3, 1),
+        ("DatabaseConnections", ident): ("Average", "GreaterThanThreshold", 400, 2),
+    }
+    assert {k: (a["statistic"], a["comparisonOperator"], a["threshold"], a["evaluationPeriods"])
+            for k, a in alarms.items()} == expected
+    for alarm in alarms.values():
+        assert alarm["period"] == 300
+        assert alarm["alarmActions"] == alarm["okActions"] == [topic_arn(aws_stack)]
+
+
+@pytest.mark.parametrize("stack,nodes", [("prod", 2), ("staging", 1)])
+def test_cache_alarms_watch_every_node(stack, nodes, request):
+    snap = request.getfixturevalue(stack)
+    alarms = alarms_by_metric(snap, "AWS/ElastiCache")
+    expected = {}
+    for index in range(1, nodes + 1):
+        node = f"tiketi-{stack}-redis-{index:03d}"
+        expected[("EngineCPUUtilization", node)] = ("Average", "GreaterThanThreshold", 80, 3)
+        expected[("DatabaseMemoryUsagePercentage", node)] = ("Average", "GreaterThanThreshold", 80, 3)
+        expected[("Evictions", node)] = ("Sum", "GreaterThanThreshold", 100, 1)
+    assert {k: (a["statistic"], a["comparisonOperator"], a["threshold"], a["evaluationPeriods"])
+            for k, a in alarms.items()} == expected
+    assert all(a["alarmActions"] == [topic_arn(snap)] for a in alarms.values())
+
+
+def test_alert_topic_is_encrypted_with_a_key_cloudwatch_may_use(aws_stack):
+    topic = aws_stack.one("aws:sns/topic:Topic")
+    key = aws_stack.one("aws:kms/key:Key", description=lambda d: "alert topic" in d)
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["CloudWatchAlarmsEncrypt"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statements["CloudWatchAlarmsEncrypt"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    policy = aws_stack.one("aws:sns/topicPolicy:TopicPolicy")
+    publish = json.loads(policy.inputs["policy"])["Statement"][0]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and publish["Action"] == "sns:Publish"
+    assert aws_stack.outputs["alertTopicArn"] == topic.outputs["arn"]

@@ -1,0 +1,74 @@
+"""NetworkPolicies on every stack: the spec's five exactly, and the AWS/local additions no wider than needed."""
+
+from __future__ import annotations
+
+from tests.support.manifests import of_kind
+
+DNS = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+       "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+SPEC = {
+    "default-deny-all": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    "allow-gateway-ingress": {"podSelector": {"matchLabels": {"app": "gateway-service"}}, "policyTypes": ["Ingress"],
+                              "ingress": [{"ports": [{"port": 3001, "protocol": "TCP"}]}]},
+    "allow-frontend-ingress": {"podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Ingress"],
+                               "ingress": [{"ports": [{"port": 3000, "protocol": "TCP"}]}]},
+    "allow-internal-communication": {"podSelector": {"matchLabels": {"tier": "backend"}},
+                                     "policyTypes": ["Ingress", "Egress"],
+                                     "ingress": [{"from": [{"podSelector": {"matchLabels": {"tier": "backend"}}}]}],
+                                     "egress": [{"to": [{"podSelector": {}}]}, DNS]},
+    "allow-gateway-to-services": {"podSelector": {"matchLabels": {"app": "gateway-service"}},
+                                  "policyTypes": ["Egress"],
+                                  "egress": [{"to": [{"podSelector": {"matchLabels": {"tier": "backend"}}}]}, DNS]},
+}
+
+
+def specs(snap) -> dict[str, dict]:
+    return {name: m["spec"] for name, m in of_kind(snap, "NetworkPolicy").items()}
+
+
+def test_the_spec_policies_on_every_stack(any_stack):
+    found = specs(any_stack)
+    for name, spec in SPEC.items():
+        assert found[name] == spec, name
+    namespace = any_stack.config("tiketi:workloads")["namespace"]
+    assert all(m["metadata"]["namespace"] == namespace for m in of_kind(any_stack, "NetworkPolicy").values())
+
+
+def test_prod_adds_only_the_data_services_and_aws_apis(prod):
+    found = specs(prod)
+    assert set(found) - set(SPEC) == {"allow-backend-to-data-services", "allow-internal-alb-to-ticket-service"}
+    egress = found["allow-backend-to-data-services"]["egress"]
+    app = ["10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"]
+    data = ["10.0.64.0/24", "10.0.65.0/24", "10.0.66.0/24"]
+    blocks = lambda cidrs: [{"ipBlock": {"cidr": c}} for c in cidrs]  # noqa: E731
+    assert egress == [
+        {"to": blocks(app + data), "ports": [{"port": 5432, "protocol": "TCP"}]},
+        {"to": blocks(data), "ports": [{"port": 6379, "protocol": "TCP"}]},
+        {"to": blocks(["10.0.0.0/16"]), "ports": [{"port": p, "protocol": "TCP"} for p in (9092, 9094, 9096)]},
+        {"to": blocks(["10.0.0.0/16"]), "ports": [{"port": 443, "protocol": "TCP"}]},
+    ]
+    # nothing wider: no egress rule reaches outside the VPC
+    for policy in found.values():
+        for rule in policy.get("egress", []):
+            for peer in rule.get("to", []):
+                assert peer.get("ipBlock", {}).get("cidr", "10.") .startswith("10."), peer
+    assert found["allow-internal-alb-to-ticket-service"] == {
+        "podSelector": {"matchLabels": {"app": "ticket-service"}}, "policyTypes": ["Ingress"],
+        "ingress": [{"from": blocks(app), "ports": [{"port": 3002, "protocol": "TCP"}]}]}
+
+
+def test_local_adds_the_platform_paths(local):
+    found = specs(local)
+    assert set(found) - set(SPEC) == {"allow-backend-to-platform", "allow-nodeport-tools", "allow-logs-into-loki",
+                                      "allow-grafana-to-loki", "allow-promtail"}
+    assert not any(n.startswith("allow-backend-to-data") for n in found)
+    assert found["allow-backend-to-platform"]["ingress"] == [
+        {"from": [{"podSelector": {"matchLabels": {"tier": "backend"}}}]}]
+
+
+def test_vpc_cni_enforces_network_policies(aws_stack):
+    import json
+
+    addon = aws_stack.one("aws:eks/addon:Addon", addonName="vpc-cni")
+    assert json.loads(addon.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}

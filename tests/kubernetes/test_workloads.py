@@ -1,0 +1,219 @@
+"""The eight services on the prod snapshot, value by value against spec 1.2, 1.3, 2 and 3.1 (and staging, local)."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.services import SERVICES
+from tests.support.manifests import containers, manifest, of_kind, pod_specs
+
+RESOURCES = {  # spec 1.3: port, cpu request/limit, memory request/limit
+    "gateway-service": (3001, "200m", "1", "256Mi", "1Gi"),
+    "auth-service": (3005, "200m", "1", "256Mi", "1Gi"),
+    "ticket-service": (3002, "200m", "1", "256Mi", "1Gi"),
+    "payment-service": (3003, "200m", "1", "256Mi", "1Gi"),
+    "stats-service": (3004, "100m", "500m", "256Mi", "512Mi"),
+    "queue-service": (3007, "100m", "500m", "256Mi", "512Mi"),
+    "community-service": (3008, "100m", "500m", "256Mi", "512Mi"),
+    "frontend": (3000, "100m", "500m", "128Mi", "256Mi"),
+}
+PROD_REPLICAS = {"gateway-service": 3, "auth-service": 2, "ticket-service": 3, "payment-service": 2,
+                 "stats-service": 2, "queue-service": 3, "community-service": 2, "frontend": 2}  # spec 2.3
+PROD_HPA = {"gateway-service": (3, 10), "ticket-service": (3, 10), "queue-service": (3, 8),
+            "payment-service": (2, 6)}  # spec 2.1
+BACKEND = [name for name in RESOURCES if name != "frontend"]
+
+
+def app_container(snap, service: str) -> dict:
+    [container] = manifest(snap, "Deployment", service)["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def test_the_service_table_is_the_spec_table():
+    assert {s.name: (s.port, s.cpu_request, s.cpu_limit, s.memory_request, s.memory_limit) for s in SERVICES} == \
+        RESOURCES
+
+
+@pytest.mark.parametrize("service", list(RESOURCES))
+def test_prod_ports_and_resources(prod, service):
+    port, cpu_request, cpu_limit, memory_request, memory_limit = RESOURCES[service]
+    container = app_container(prod, service)
+    assert container["ports"] == [{"containerPort": port, "name": "http", "protocol": "TCP"}]
+    assert container["resources"] == {"requests": {"cpu": cpu_request, "memory": memory_request},
+                                      "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+    svc = manifest(prod, "Service", service)
+    assert svc["spec"]["type"] == "ClusterIP"
+    assert svc["spec"]["ports"] == [{"name": "http", "port": port, "protocol": "TCP", "targetPort": "http"}]
+    assert svc["spec"]["selector"] == {"app": service}
+
+
+def test_labels_app_and_backend_tier(prod):
+    for service in RESOURCES:
+        labels = manifest(prod, "Deployment", service)["spec"]["template"]["metadata"]["labels"]
+        assert labels["app"] == service
+        assert (labels["tier"] == "backend") == (service != "frontend")
+
+
+def test_prod_replicas(prod):
+    assert {s: manifest(prod, "Deployment", s)["spec"]["replicas"] for s in RESOURCES} == PROD_REPLICAS
+
+
+def test_prod_hpas(prod):
+    hpas = of_kind(prod, "HorizontalPodAutoscaler")
+    assert {name: (h["spec"]["minReplicas"], h["spec"]["maxReplicas"]) for name, h in hpas.items()} == PROD_HPA
+    for name, hpa in hpas.items():
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert hpa["spec"]["metrics"] == [{"type": "Resource", "resource": {
+            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]
+
+
+def test_prod_pdbs(prod):
+    pdbs = of_kind(prod, "PodDisruptionBudget")
+    assert sorted(pdbs) == sorted(f"{s}-pdb" for s in BACKEND)  # the spec's seven
+    for name, pdb in pdbs.items():
+        assert pdb["apiVersion"] == "policy/v1"
+        assert pdb["spec"] == {"minAvailable": 1, "selector": {"matchLabels": {"app": name.removesuffix("-pdb")}}}
+
+
+def test_every_hpa_target_has_a_pdb(aws_stack):
+    pdbs = of_kind(aws_stack, "PodDisruptionBudget").values()
+    pdb_targets = {p["spec"]["selector"]["matchLabels"]["app"] for p in pdbs}
+    assert set(of_kind(aws_stack, "HorizontalPodAutoscaler")) <= pdb_targets
+
+
+def test_staging_has_the_same_objects_with_smaller_numbers(staging):
+    hpas = of_kind(staging, "HorizontalPodAutoscaler")
+    assert {n: (h["spec"]["minReplicas"], h["spec"]["maxReplicas"]) for n, h in hpas.items()} == {
+        "gateway-service": (1, 3), "ticket-service": (1, 3), "queue-service": (1, 2), "payment-service": (1, 2)}
+    assert sorted(of_kind(staging, "PodDisruptionBudget")) == sorted(f"{s}-pdb" for s in BACKEND)
+    assert all(manifest(staging, "Deployment", s)["spec"]["replicas"] == 1 for s in RESOURCES)
+
+
+def test_namespaces(prod, staging, local):
+    assert list(of_kind(prod, "Namespace")) == ["tiketi-prod"]
+    assert list(of_kind(staging, "Namespace")) == ["tiketi-staging"]
+    assert list(of_kind(local, "Namespace")) == ["tiketi-spring"]
+    assert of_kind(prod, "Namespace")["tiketi-prod"]["metadata"]["labels"][
+        "pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_topology_spread_across_zones(prod):
+    for service in RESOURCES:
+        spec = manifest(prod, "Deployment", service)["spec"]["template"]["spec"]
+        assert spec["topologySpreadConstraints"] == [{
+            "labelSelector": {"matchLabels": {"app": service}}, "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}]
+
+
+def test_images_come_from_the_services_ecr_repositories_with_the_configured_tag(prod):
+    for service in RESOURCES:
+        repository = prod.one("aws:ecr/repository:Repository", name=f"tiketi-prod/{service}")
+        assert app_container(prod, service)["image"] == f"{repository.outputs['repositoryUrl']}:1.0.0"
+
+
+def test_ecr_repositories(prod):
+    repositories = prod.all("aws:ecr/repository:Repository")
+    assert sorted(r.inputs["name"] for r in repositories) == sorted(f"tiketi-prod/{s}" for s in RESOURCES)
+    for repository in repositories:
+        assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+        [policy] = prod.all("aws:ecr/lifecyclePolicy:LifecyclePolicy", repository=repository.outputs["name"])
+        import json
+
+        [rule] = json.loads(policy.inputs["policy"])["rules"]
+        assert rule["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 30}
+        assert rule["action"] == {"type": "expire"}
+
+
+@pytest.mark.parametrize("stack", ["local", "staging", "prod"])
+def test_hardened_security_context_everywhere(stack, request):
+    snap = request.getfixturevalue(stack)
+    for service in RESOURCES:
+        spec = manifest(snap, "Deployment", service)["spec"]["template"]["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 1001
+        assert spec["automountServiceAccountToken"] is False
+        for container in containers(spec):
+            security = container["securityContext"]
+            assert security["runAsNonRoot"] is True and security["runAsUser"] == 1001
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["capabilities"] == {"drop": ["ALL"]}
+            assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+        mounts = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+        assert "/tmp" in mounts and {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}} in spec["volumes"]
+
+
+@pytest.mark.parametrize("stack", ["local", "staging", "prod"])
+def test_no_container_is_root_unlimited_latest_or_unprobed(stack, request):
+    snap = request.getfixturevalue(stack)
+    for name, spec in pod_specs(snap).items():
+        pod_non_root = spec.get("securityContext", {}).get("runAsNonRoot")
+        for container in containers(spec):
+            where = f"{name}/{container['name']}"
+            assert container["securityContext"].get("runAsNonRoot", pod_non_root) is True, where
+            assert container["securityContext"].get("runAsUser", 1) != 0, where
+            assert container["resources"]["limits"]["cpu"] and container["resources"]["limits"]["memory"], where
+            image = container["image"]
+            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), where
+        for container in spec["containers"]:
+            assert "livenessProbe" in container and "readinessProbe" in container, name
+
+
+def test_spring_probes_and_prometheus_endpoint(prod):
+    for service in BACKEND:
+        container = app_container(prod, service)
+        assert container["readinessProbe"]["httpGet"] == {"path": "/actuator/health/readiness", "port": "http"}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/actuator/health/liveness", "port": "http"}
+        annotations = manifest(prod, "Deployment", service)["spec"]["template"]["metadata"]["annotations"]
+        assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/path": "/actuator/prometheus",
+                               "prometheus.io/port": str(RESOURCES[service][0])}
+
+
+def test_config_map_and_secret_the_services_read(prod):
+    data = manifest(prod, "ConfigMap", "spring-config")["data"]
+    proxy = prod.one("aws:rds/proxy:Proxy").outputs["endpoint"]
+    for database in ("auth_db", "ticket_db", "payment_db", "stats_db", "community_db"):
+        assert data[f"{database.upper()}_URL"] == f"jdbc:postgresql://{proxy}:5432/{database}?sslmode=require"
+    cache = prod.one("aws:elasticache/replicationGroup:ReplicationGroup").outputs["primaryEndpointAddress"]
+    assert (data["SPRING_DATA_REDIS_HOST"], data["SPRING_DATA_REDIS_PORT"],
+            data["SPRING_DATA_REDIS_SSL_ENABLED"]) == (cache, "6379", "true")
+    assert data["TICKET_QUEUE_URL"] == prod.outputs["queueUrl"]
+    secret = manifest(prod, "Secret", "spring-secret")
+    assert set(secret["stringData"].values()) == {"[secret]"}  # the render masks every value
+    [registration] = [r for r in prod.all("kubernetes:core/v1:Secret") if r.name == "workloads-secret"]
+    from tools.harness.snapshot import unwrap
+
+    assert sorted(unwrap(registration.inputs["stringData"])) == sorted([
+        "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD", "SPRING_DATA_REDIS_PASSWORD",
+        "INTERNAL_API_TOKEN", "QUEUE_ENTRY_TOKEN_SECRET", "JWT_SECRET"])
+
+
+def test_services_with_a_database_create_it_on_aws(prod):
+    for service in SERVICES:
+        spec = manifest(prod, "Deployment", service.name)["spec"]["template"]["spec"]
+        if service.database:
+            [init] = spec["initContainers"]
+            assert f"CREATE DATABASE {service.database}" in init["command"][2]
+            assert {"name": "PGSSLMODE", "value": "require"} in init["env"]
+            assert init["image"] == "postgres:16.4-alpine"
+        else:
+            assert "initContainers" not in spec
+
+
+def test_ticket_service_may_send_to_the_worker_queue_through_irsa(prod):
+    account = manifest(prod, "ServiceAccount", "ticket-service")
+    role_arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    role = next(r for r in prod.all("aws:iam/role:Role") if r.outputs["arn"] == role_arn)
+    import json
+
+    [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    issuer = prod.one("aws:eks/cluster:Cluster").outputs["identities"][0]["oidcs"][0]["issuer"].removeprefix(
+        "https://")
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Condition"] == {"StringEquals": {f"{issuer}:sub": "system:serviceaccount:tiketi-prod:ticket-service",
+                                                   f"{issuer}:aud": "sts.amazonaws.com"}}
+    [policy] = prod.all("aws:iam/rolePolicy:RolePolicy", role=role.id)
+    [grant] = json.loads(policy.inputs["policy"])["Statement"]
+    assert grant["Resource"] == prod.outputs["queueArn"]
+    assert grant["Action"] == ["sqs:SendMessage", "sqs:GetQueueAttributes"]

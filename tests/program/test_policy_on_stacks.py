@@ -1,0 +1,57 @@
+"""The policy pack's rules on the real stacks: none violated, and a broken config fails `make render`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from tools.harness import render
+from tools.harness.mock_engine import load_stack_config_file, run_program
+from tools.harness.policy_check import check, evaluate, resources_of
+
+
+def test_no_stack_violates_a_rule(any_stack):
+    assert [str(v) for v in check(any_stack)] == []
+
+
+def test_resources_know_their_region_and_environment(prod):
+    resources = {r.name: r for r in resources_of(prod)}
+    assert (resources["cdn-edge"].region, resources["cdn-edge"].environment) == ("us-east-1", "prod")
+    assert (resources["database-instance"].region, resources["database-instance"].environment) == (
+        "ap-northeast-2", "prod")
+
+
+def test_stack_rules_see_the_real_dependencies(prod):
+    """Move the edge function out of us-east-1 and drop a public-access block: both rules must notice."""
+    resources = resources_of(prod)
+    moved = [dataclasses.replace(r, region="ap-northeast-2") if r.name == "cdn-edge" else r for r in resources]
+    assert [str(v) for v in evaluate(moved)] == [
+        "[lambda-edge-us-east-1] cdn-edge: Lambda@Edge function is in ap-northeast-2, not us-east-1"]
+    unblocked = [r for r in resources if not (r.name == "storage-logs" and "PublicAccessBlock" in r.type)]
+    assert [v.rule for v in evaluate(unblocked)] == ["s3-private-encrypted"]
+
+
+def test_a_deliberately_weak_tls_policy_fails_the_render(tmp_path, capsys, monkeypatch):
+    edge = json.loads(load_stack_config_file("prod")[0]["tiketi:edge"])
+    broken = json.dumps({**edge, "albSslPolicy": "ELBSecurityPolicy-2016-08"})
+    monkeypatch.setattr(render, "run_program", lambda stack: run_program(stack, {"tiketi:edge": broken}))
+    assert render.main(["prod", "--out", str(tmp_path), "--quiet"]) == 1
+    assert ("[alb-https-tls13] load-balancer-https: HTTPS listener uses 'ELBSecurityPolicy-2016-08'; use a TLS 1.3 "
+            "policy such as ELBSecurityPolicy-TLS13-1-2-2021-06") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("override,rule", [
+    ({"tiketi:worker": {"reservedConcurrency": 2, "maximumConcurrency": 2, "tracing": False}}, "worker-vpc-tracing"),
+])
+def test_config_that_weakens_the_posture_is_caught(override, rule):
+    from tools.harness.snapshot import Snapshot
+
+    snap = Snapshot(run_program("staging", {k: json.dumps(v) for k, v in override.items()}))
+    assert {v.rule for v in check(snap)} == {rule}
+    # ...and the PassThrough branch itself behaves: no X-Ray permission without tracing.
+    function = snap.one("aws:lambda/function:Function", name="tiketi-staging-ticket-worker")
+    assert function.inputs["tracingConfig"] == {"mode": "PassThrough"}
+    [inline] = [p for p in snap.all("aws:iam/rolePolicy:RolePolicy") if "ConsumeTicketEvents" in p.inputs["policy"]]
+    assert [s["Sid"] for s in json.loads(inline.inputs["policy"])["Statement"]] == ["ConsumeTicketEvents"]

@@ -1,0 +1,90 @@
+"""Config-driven branches the committed stacks do not take, each on one extra mock-engine run."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.aws_queries import INGRESS, group
+from tools.harness.mock_engine import run_program
+from tools.harness.policy_check import check
+from tools.harness.snapshot import Snapshot
+
+FALLBACK_EDGE = {"cloudfront": False, "useCloudfrontPrefixList": False, "waf": False, "albDeletionProtection": False,
+                 "fallbackCidrs": ["203.0.113.0/24"]}
+
+
+@pytest.fixture(scope="module")
+def without_cloudfront() -> Snapshot:
+    return Snapshot(run_program("staging", {"tiketi:edge": json.dumps(FALLBACK_EDGE)}))
+
+
+def test_without_the_prefix_list_only_the_fallback_ranges_reach_the_alb(without_cloudfront):
+    snap = without_cloudfront
+    rules = snap.all(INGRESS, securityGroupId=group(snap, "alb").id)
+    assert sorted((r.inputs["fromPort"], r.inputs["cidrIpv4"], r.inputs["tags"]["Fallback"]) for r in rules) == [
+        (80, "203.0.113.0/24", "true"), (443, "203.0.113.0/24", "true")]
+    assert not any("prefixListId" in r.inputs for r in rules)
+
+
+def test_without_a_certificate_http_forwards_and_there_is_no_cdn(without_cloudfront):
+    snap = without_cloudfront
+    [listener] = [r for r in snap.all("aws:lb/listener:Listener", port=80)
+                  if r.inputs["loadBalancerArn"] == snap.one("aws:lb/loadBalancer:LoadBalancer",
+                                                             internal=False).outputs["arn"]]
+    target_group = snap.one("aws:lb/targetGroup:TargetGroup", port=3001)
+    assert listener.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": target_group.outputs["arn"]}]
+    assert snap.all("aws:lb/listener:Listener", port=443) == []
+    assert snap.all("aws:cloudfront/distribution:Distribution") == []
+    assert snap.all("aws:lambda/function:Function", name="tiketi-staging-edge-queue-check") == []
+    assert snap.providers("aws") == []  # no us-east-1 provider without the CDN
+    assert "cloudfrontDomainName" not in snap.outputs
+
+
+def test_fallback_rules_are_the_policy_packs_one_exception(without_cloudfront):
+    assert [str(v) for v in check(without_cloudfront)] == []
+
+
+# --- enum-like values the mock engine would accept whatever they were -------------------------
+
+LAMBDA_RUNTIMES = {"python3.12", "python3.13"}  # current Python runtimes (Lambda@Edge too)
+
+
+def test_lambda_runtimes_are_supported_ones(aws_stack):
+    assert {f.inputs["runtime"] for f in aws_stack.all("aws:lambda/function:Function")} <= LAMBDA_RUNTIMES
+
+
+def test_load_balancer_and_target_enums(aws_stack):
+    for balancer in aws_stack.all("aws:lb/loadBalancer:LoadBalancer"):
+        assert balancer.inputs["loadBalancerType"] == "application"
+    for target_group in aws_stack.all("aws:lb/targetGroup:TargetGroup"):
+        assert target_group.inputs["targetType"] in {"ip", "instance", "lambda", "alb"}
+        assert target_group.inputs["protocol"] in {"HTTP", "HTTPS"}
+    for addon in aws_stack.all("aws:eks/addon:Addon"):
+        assert addon.inputs["resolveConflictsOnUpdate"] in {"OVERWRITE", "PRESERVE", "NONE"}
+
+
+# --- documentation ------------------------------------------------------------------------------
+
+
+def test_every_config_key_is_in_the_readme_reference():
+    from components.config.stack import SECTIONS, StackConfig
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    reference = readme[readme.index("## Configuration reference"):]
+    # Rows name one section and one or more of its keys: "| `tiketi:cache.engine` / `engineVersion` | ..."
+    words_by_section: dict[str, set[str]] = {}
+    for row in reference.splitlines():
+        match = re.match(r"\| `tiketi:(\w+)[.`]", row)
+        if match:
+            key_column = row.split("|")[1]
+            words_by_section.setdefault(match[1], set()).update(re.findall(r"[A-Za-z]+", key_column))
+    missing = [f"tiketi:{section}.{field.alias or name}"
+               for section in SECTIONS
+               for name, field in StackConfig.model_fields[section].annotation.__args__[0].model_fields.items()
+               if (field.alias or name) not in words_by_section.get(section, set())]
+    assert missing == []
+    assert "tiketi:platform" in reference

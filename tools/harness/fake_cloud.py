@@ -1,0 +1,235 @@
+"""What the mock engine answers in place of AWS and Kubernetes.
+
+Resources echo their inputs plus the outputs the real provider computes (``id``, ``arn``,
+endpoints, DNS names) in realistic shapes, so ``.apply`` code in the program runs on
+values like the real ones. Invokes (data sources) answer from a table; an invoke the
+table does not know fails loudly rather than returning ``{}``, because a silent empty
+answer would let the render show a program that cannot work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import pulumi
+from pulumi.runtime import rpc
+
+ACCOUNT_ID = "123456789012"
+# How the engine marks a secret inside serialized properties.
+SECRET_SIG_KEY = rpc._special_sig_key
+SECRET_SIG = rpc._special_secret_sig
+
+
+def _short_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class FakeCloud(pulumi.runtime.Mocks):
+    def __init__(self, stack: str, region: str):
+        self.stack = stack
+        self.default_region = region
+        self.region = region
+        self._provider_regions: dict[str, str] = {}
+
+    # --- resources -------------------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        state = dict(args.inputs)
+        resource_id = args.resource_id or f"{args.name}-{_short_hash(args.typ + args.name)}"
+        if args.typ == "pulumi:providers:aws":
+            self._provider_regions[args.name] = state.get("region", self.default_region)
+        # Resources created through an explicit provider live in that provider's region.
+        provider_name = (args.provider or "").rsplit("::", 2)[-2] if args.provider else None
+        self.region = self._provider_regions.get(provider_name, self.default_region)
+        if args.typ.startswith("aws:"):
+            # Pulumi auto-names resources whose name the program leaves open: <name>-<7 hex>.
+            state.setdefault("name", f"{args.name}-{_short_hash(args.name, 7)}")
+            state.setdefault("arn", self._arn(args.typ, args.name, state))
+        computed = _COMPUTED.get(args.typ)
+        if computed is not None:
+            state.update(computed(self, args.name, state))
+        if args.typ.startswith("random:") and "result" not in state:
+            # The random provider marks `result` secret; mirror it so the secret checks see it.
+            value = ("mock" + hashlib.sha256(args.name.encode()).hexdigest())[: int(state.get("length", 32))]
+            state["result"] = {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+        return resource_id, state
+
+    def _arn(self, typ: str, name: str, state: dict) -> str:
+        service = typ.split(":")[1].split("/")[0]
+        resource = state.get("name") or name
+        if service in ("iam", "s3", "cloudfront"):
+            return f"arn:aws:{service}::{ACCOUNT_ID}:{resource}"
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+    # --- invokes ---------------------------------------------------------------------
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        self.region = self.default_region
+        answer = _INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(
+                f"the mock engine has no answer for invoke {args.token}; add one to tools/harness/fake_cloud.py"
+            )
+        return answer(self, args.args)
+
+
+def _vpc_like(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"ownerId": ACCOUNT_ID}
+
+
+def _log_group(cloud: FakeCloud, name: str, state: dict) -> dict:
+    group = state.get("name") or name
+    return {"arn": f"arn:aws:logs:{cloud.region}:{ACCOUNT_ID}:log-group:{group}"}
+
+
+def _iam_role(cloud: FakeCloud, name: str, state: dict) -> dict:
+    role = state.get("name") or name
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "name": role, "uniqueId": "AROA" + _short_hash(role, 16)}
+
+
+def _rds_instance(cloud: FakeCloud, name: str, state: dict) -> dict:
+    address = f"{state['identifier']}.c9akciq32.{cloud.region}.rds.amazonaws.com"
+    return {"address": address, "endpoint": f"{address}:{int(state.get('port', 5432))}",
+            "arn": f"arn:aws:rds:{cloud.region}:{ACCOUNT_ID}:db:{state['identifier']}"}
+
+
+def _rds_proxy(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"endpoint": f"{state['name']}.proxy-c9akciq32.{cloud.region}.rds.amazonaws.com",
+            "arn": f"arn:aws:rds:{cloud.region}:{ACCOUNT_ID}:db-proxy:prx-{_short_hash(name, 17)}"}
+
+
+def _replication_group(cloud: FakeCloud, name: str, state: dict) -> dict:
+    group = state["replicationGroupId"]
+    return {"primaryEndpointAddress": f"master.{group}.abc123.apn2.cache.amazonaws.com",
+            "readerEndpointAddress": f"replica.{group}.abc123.apn2.cache.amazonaws.com",
+            "memberClusters": [f"{group}-{i:03d}" for i in range(1, int(state.get("numCacheClusters", 1)) + 1)]}
+
+
+def _kms_key(cloud: FakeCloud, name: str, state: dict) -> dict:
+    key_id = f"{_short_hash(name, 8)}-1111-2222-3333-{_short_hash(name + 'key', 12)}"
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{cloud.region}:{ACCOUNT_ID}:key/{key_id}"}
+
+
+def _secret(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:secretsmanager:{cloud.region}:{ACCOUNT_ID}:secret:{state['name']}-AbCdEf"}
+
+
+def _sqs_queue(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"url": f"https://sqs.{cloud.region}.amazonaws.com/{ACCOUNT_ID}/{state['name']}",
+            "arn": f"arn:aws:sqs:{cloud.region}:{ACCOUNT_ID}:{state['name']}"}
+
+
+def _elb_arn(cloud: FakeCloud) -> str:
+    return f"arn:aws:elasticloadbalancing:{cloud.region}:{ACCOUNT_ID}"
+
+
+def _load_balancer(cloud: FakeCloud, name: str, state: dict) -> dict:
+    scheme = "internal-" if state.get("internal") else ""
+    lb_name = state["name"]
+    return {"dnsName": f"{scheme}{lb_name}-1234567890.{cloud.region}.elb.amazonaws.com",
+            "zoneId": "ZWKZPGTI48KDX",
+            "arnSuffix": f"app/{lb_name}/50dc6c495c0c9188",
+            "arn": f"{_elb_arn(cloud)}:loadbalancer/app/{lb_name}/50dc6c495c0c9188"}
+
+
+def _target_group(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"{_elb_arn(cloud)}:targetgroup/{state['name']}/6d0ecf831eec9f09",
+            "arnSuffix": f"targetgroup/{state['name']}/6d0ecf831eec9f09"}
+
+
+def _lambda_function(cloud: FakeCloud, name: str, state: dict) -> dict:
+    region = state.get("region") or cloud.region
+    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{state['name']}"
+    published = bool(state.get("publish"))
+    return {"arn": arn, "version": "1" if published else "$LATEST",
+            "qualifiedArn": f"{arn}:1" if published else f"{arn}:$LATEST",
+            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"}
+
+
+def _bucket(cloud: FakeCloud, name: str, state: dict) -> dict:
+    bucket = state.get("bucket") or f"{state.get('bucketPrefix', name + '-')}20261124000000000000000001"
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{bucket}.s3.{cloud.region}.amazonaws.com"}
+
+
+def _distribution(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"domainName": "d1a2b3c4d5e6f7.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2",
+            "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E1A2B3C4D5E6F7"}
+
+
+def _web_acl(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:wafv2:{cloud.region}:{ACCOUNT_ID}:global/webacl/{state['name']}/a1b2c3d4"}
+
+
+def _eks_cluster(cloud: FakeCloud, name: str, state: dict) -> dict:
+    oidc_id = _short_hash(state["name"], 32).upper()
+    return {"endpoint": f"https://{oidc_id}.gr7.{cloud.region}.eks.amazonaws.com",
+            "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm9mZmxpbmUtcmVuZGVyCi0tLS0tRU5E"},
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{cloud.region}.amazonaws.com/id/{oidc_id}"}]}],
+            "vpcConfig": {**state.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_short_hash(name, 17)}"},
+            "arn": f"arn:aws:eks:{cloud.region}:{ACCOUNT_ID}:cluster/{state['name']}"}
+
+
+def _oidc_provider(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{state['url'].removeprefix('https://')}"}
+
+
+def _ecr_repository(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{cloud.region}.amazonaws.com/{state['name']}",
+            "arn": f"arn:aws:ecr:{cloud.region}:{ACCOUNT_ID}:repository/{state['name']}"}
+
+
+_COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda cloud, name, state: {"latestVersion": 1},
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:sqs/queue:Queue": _sqs_queue,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:lambda/function:Function": _lambda_function,
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:rds/proxy:Proxy": _rds_proxy,
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": lambda cloud, name, state: {"name": "default"},
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:kms/key:Key": _kms_key,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:ec2/vpc:Vpc": _vpc_like,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:iam/role:Role": _iam_role,
+}
+
+# The ELB log-delivery account of each region this program may use (AWS documents them).
+ELB_ACCOUNTS = {"ap-northeast-2": "600734575887", "us-east-1": "127311923021"}
+
+_INVOKES: dict[str, Callable[[FakeCloud, dict], dict]] = {
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda cloud, args: {
+        "id": "pl-22a6434b", "name": args["name"], "addressFamily": "IPv4", "maxEntries": 55,
+        "arn": f"arn:aws:ec2:{cloud.region}:aws:prefix-list/pl-22a6434b", "ownerId": "AWS", "entries": [],
+        "version": 1, "tags": {},
+    },
+    "aws:elb/getServiceAccount:getServiceAccount": lambda cloud, args: {
+        "id": ELB_ACCOUNTS[cloud.region], "arn": f"arn:aws:iam::{ELB_ACCOUNTS[cloud.region]}:root",
+    },
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda cloud, _: {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-render",
+        "userId": "AIDAOFFLINERENDER",
+        "id": ACCOUNT_ID,
+    },
+    "aws:index/getPartition:getPartition": lambda cloud, _: {
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "id": "aws",
+    },
+    "aws:index/getRegion:getRegion": lambda cloud, args: {
+        "name": args.get("region") or cloud.region,
+        "region": args.get("region") or cloud.region,
+        "id": args.get("region") or cloud.region,
+    },
+}
+
