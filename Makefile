@@ -7,7 +7,7 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all preview up bench clean local-up local-down policy-test set-image urns
+.PHONY: help venv test lint render render-all preview up bench clean local-up local-down policy-test set-image urns docs
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
@@ -19,6 +19,7 @@ help:
 	@echo "make policy-test          the policy pack's tests in its own venv (policy/venv)"
 	@echo "make set-image STACK=<stack> SERVICE=<service> TAG=<tag>   promote an image tag in Pulumi.<stack>.yaml"
 	@echo "make urns                 rewrite tests/golden/urns/<stack>.txt (review the diff: a vanished URN is a replacement)"
+	@echo "make docs                 rewrite docs/config-reference.md from the config models in components/config/"
 	@echo "make local-up             kind cluster + pulumi up --stack local (needs docker, kind, pulumi)"
 	@echo "make local-down           pulumi destroy --stack local + delete the kind cluster"
 
@@ -83,6 +84,9 @@ set-image: venv
 
 urns: venv
 	$(BIN)/python -m tools.harness.urns --write
+
+docs: venv
+	$(BIN)/python -m tools.ops.config_reference
 
 local-up: venv
 	./local/cluster.sh up

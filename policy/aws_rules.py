@@ -7,18 +7,17 @@ and in the tests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from policy_model import Resource, Rule
 
-TLS13_ALB_POLICIES = frozenset({
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
-    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-})
+# One allow-list for the pack and the program's config check (tiketi:edge.albSslPolicy): a data
+# file beside this module, because the pack runs in its own venv and imports its modules top-level.
+TLS13_ALB_POLICIES = frozenset(
+    json.loads((Path(__file__).resolve().parent / "alb_tls_policies.json").read_text())["policies"])
 VIEWER_TLS_MINIMUM = "TLSv1.2_2021"
 HTTPS_VIEWER_POLICIES = frozenset({"https-only", "redirect-to-https"})
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})

@@ -5,6 +5,7 @@ validators); ``stack`` assembles them into ``StackConfig`` and turns every probl
 one line naming the key, the value and what is allowed.
 """
 
-from components.config.stack import ConfigError, StackConfig, load_stack_config, parse_stack_config
+from components.config.errors import ConfigError
+from components.config.stack import StackConfig, load_stack_config, parse_stack_config
 
 __all__ = ["ConfigError", "StackConfig", "load_stack_config", "parse_stack_config"]

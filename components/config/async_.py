@@ -10,24 +10,29 @@ from components.config.base import KeyProblemError, RetentionDays, Section
 class QueueSettings(Section):
     """``tiketi:queue``: the ticket-events FIFO queue and its dead-letter queue (spec 4.6, 8.2)."""
 
-    max_receive_count: int = Field(default=5, ge=1, le=1000)
+    max_receive_count: int = Field(default=5, ge=1, le=1000,
+                                   description="receives before a message moves to the dead-letter queue")
     # Off by default: with it on, SQS drops a second message with the same body sent within
     # five minutes, so producers would have to put a unique id in every body.
-    content_based_deduplication: bool = False
-    oldest_message_alarm_seconds: int = Field(default=600, ge=60)
+    content_based_deduplication: bool = Field(
+        default=False, description="let SQS deduplicate by body (then every body must carry a unique id)")
+    oldest_message_alarm_seconds: int = Field(default=600, ge=60,
+                                              description="alarm when the oldest message is older than this")
 
 
 class WorkerSettings(Section):
     """``tiketi:worker``: the ticket-worker Lambda and its event source mapping."""
 
-    timeout_seconds: int = Field(default=30, ge=1, le=900)
-    memory_mb: int = Field(default=256, ge=128, le=10240)
-    reserved_concurrency: int = Field(default=10, ge=1)
-    maximum_concurrency: int = Field(default=10, ge=2, le=1000)  # the SQS mapping's floor is 2
-    tracing: bool = True
-    log_retention_days: RetentionDays = 30
-    errors_alarm_threshold: int = Field(default=5, ge=0)
-
+    timeout_seconds: int = Field(default=30, ge=1, le=900,
+                                 description="function timeout; the queue's visibility timeout is 6 times this")
+    memory_mb: int = Field(default=256, ge=128, le=10240, description="function memory")
+    reserved_concurrency: int = Field(default=10, ge=1, description="executions reserved for the worker")
+    # The SQS mapping's floor is 2.
+    maximum_concurrency: int = Field(default=10, ge=2, le=1000,
+                                     description="event source mapping's ceiling; at most reservedConcurrency")
+    tracing: bool = Field(default=True, description="X-Ray `Active` (else `PassThrough`)")
+    log_retention_days: RetentionDays = Field(default=30, description="the function's log group")
+    errors_alarm_threshold: int = Field(default=5, ge=0, description="alarm when errors in 5 minutes exceed this")
 
     @model_validator(mode="after")
     def _concurrency_fits(self) -> WorkerSettings:

@@ -1,17 +1,23 @@
 """What every ``tiketi:<section>`` model shares: camelCase keys, unknown keys rejected, value checks.
 
+Every field carries its default and a ``description`` here, in the model: the stack files
+set only what differs, and ``make docs`` writes docs/config-reference.md from the models.
+A field whose allowed values the annotation does not show (a validator decides) says them
+with ``allowed(...)``; a reusable type carries an ``Allowed`` marker.
+
 Validators raise ``ValueError`` with a message that reads after the key and value
-(``... "8" is not a CloudWatch Logs retention period; expected one of ...``);
-``components/config/stack.py`` assembles the lines. A cross-field problem raises
+(``... 8 is not a CloudWatch Logs retention period; expected one of ...``);
+``components/config/errors.py`` assembles the lines. A cross-field problem raises
 ``KeyProblemError``, which knows the key it is about.
 """
 
 from __future__ import annotations
 
-import re
+import difflib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -29,26 +35,48 @@ class KeyProblemError(ValueError):
         super().__init__(what)
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """``Annotated`` metadata: what a type allows, in words, for the generated reference."""
+
+    text: str
+
+
+def allowed(text: str) -> dict[str, str]:
+    """``Field(json_schema_extra=allowed("..."))``: what a field allows, for the generated reference."""
+    return {"allowed": text}
+
+
+def did_you_mean(word: Any, candidates: list[str] | tuple[str, ...], prefix: str = "") -> str:
+    """`` (did you mean X?)`` naming the closest candidate, or nothing when none is close."""
+    lowered = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=0.75)
+    return f" (did you mean {prefix}{lowered[close[0]]}?)" if close else ""
+
+
 def _check_retention(days: int) -> int:
     if days not in LOG_RETENTION_DAYS:
-        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
-        raise ValueError(f"is not a CloudWatch Logs retention period; expected one of {allowed}")
+        allowed_days = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ValueError(f"is not a CloudWatch Logs retention period; expected one of {allowed_days}")
     return days
 
 
-def check_family_size(value: str, prefix: str, what: str, families: tuple, sizes: tuple) -> str:
-    """Allow-list an AWS size name such as db.r6g.large: the mock engine would accept any string."""
-    match = re.fullmatch(rf"{prefix}\.([a-z0-9]+)\.([a-z0-9]+)", value)
-    if not match or match[1] not in families or match[2] not in sizes:
+def _not_a_yaml_number(value: Any) -> Any:
+    # YAML reads an unquoted 1.30 as the float 1.3 and 7.10 as 7.1 (and 010 as 8): the program
+    # would see another version than the one written, so a version must arrive as a string.
+    if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(
-            f"is not an allowed {what}; expected {prefix}.<family>.<size> with family one of "
-            f"{', '.join(families)} and size one of {', '.join(sizes)}"
+            "is a YAML number, not a version string: YAML reads an unquoted 1.30 as 1.3 and 7.10 as 7.1; "
+            'put the version in quotes as you mean it, e.g. "1.30"'
         )
     return value
 
 
 # A CloudWatch Logs retention period, checked wherever a section has one.
-RetentionDays = Annotated[int, AfterValidator(_check_retention)]
+RetentionDays = Annotated[int, AfterValidator(_check_retention),
+                          Allowed("CloudWatch Logs retention days (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)")]
+# A version or image tag: text, never a YAML number.
+VersionString = Annotated[str, BeforeValidator(_not_a_yaml_number), Allowed("quoted version")]
 
 
 class Section(BaseModel):

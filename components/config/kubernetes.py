@@ -8,29 +8,40 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import KeyProblemError, RetentionDays, Section
+from components.config.base import KeyProblemError, RetentionDays, Section, VersionString, allowed, did_you_mean
+from components.config.catalog import EKS_NODE_INSTANCE_TYPES, check_instance_class
 
 
 class KindSettings(Section):
     """``tiketi:kubernetes`` on the local stack: which kubeconfig context is the kind cluster."""
 
-    context: str = "kind-tiketi"
+    context: str = Field(default="kind-tiketi", description="kubeconfig context of the kind cluster")
 
 
 class ClusterSettings(Section):
     """``tiketi:cluster``: the EKS cluster and its managed node group (staging, prod)."""
 
-    version: str = "1.33"
-    public_access_cidrs: list[ipaddress.IPv4Network] = []  # empty: private endpoint only
-    instance_types: list[str] = Field(default=["m7g.large"], min_length=1)
-    ami_type: Literal["AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD"] = "AL2023_ARM_64_STANDARD"
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
-    min_size: int = Field(default=3, ge=1)
-    desired_size: int = Field(default=3, ge=1)
-    max_size: int = Field(default=6, ge=1)
-    log_retention_days: RetentionDays = 90
-    admin_role_arns: list[str] = []
-    load_balancer_controller_chart: str = "1.13.0"
+    version: VersionString = Field(default="1.33", description="EKS Kubernetes version",
+                                   json_schema_extra=allowed("quoted `1.30` to `1.35`"))
+    public_access_cidrs: list[ipaddress.IPv4Network] = Field(
+        default=[], description="who may reach the API server from outside the VPC (CI, VPN); empty: private only",
+        json_schema_extra=allowed("list of IPv4 CIDRs, not 0.0.0.0/0"))
+    instance_types: list[str] = Field(
+        default=["m7g.large"], min_length=1, description="the node group's instance types",
+        json_schema_extra=allowed("EC2 `<family>.<size>` names (components/config/catalog.py) of amiType's "
+                                  "architecture"))
+    ami_type: Literal["AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD"] = Field(
+        default="AL2023_ARM_64_STANDARD", description="node AMI: Graviton (Arm) or x86")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="node purchase option")
+    min_size: int = Field(default=3, ge=1, description="fewest nodes")
+    desired_size: int = Field(default=3, ge=1, description="nodes at creation (ignored afterwards); "
+                                                           "between minSize and maxSize")
+    max_size: int = Field(default=6, ge=1, description="most nodes")
+    log_retention_days: RetentionDays = Field(default=90, description="control-plane log group")
+    admin_role_arns: list[str] = Field(default=[], description="IAM roles given cluster-admin access entries",
+                                       json_schema_extra=allowed("list of IAM role ARNs"))
+    load_balancer_controller_chart: VersionString = Field(
+        default="1.13.0", description="AWS Load Balancer Controller Helm chart version")
 
     @field_validator("version")
     @classmethod
@@ -46,6 +57,12 @@ class ClusterSettings(Section):
             raise ValueError("must not include 0.0.0.0/0: list the ranges that may reach the API server")
         return cidrs
 
+    @field_validator("instance_types")
+    @classmethod
+    def _real_instance_types(cls, types: list[str]) -> list[str]:
+        for instance_type in types:
+            check_instance_class(instance_type, EKS_NODE_INSTANCE_TYPES)
+        return types
 
     @model_validator(mode="after")
     def _sizes(self) -> ClusterSettings:
@@ -54,7 +71,7 @@ class ClusterSettings(Section):
                                    f"must lie between minSize ({self.min_size}) and maxSize ({self.max_size})")
         arm = self.ami_type.startswith("AL2023_ARM")
         for index, instance_type in enumerate(self.instance_types):
-            graviton = re.match(r"^[a-z]+\d+g", instance_type) is not None  # m7g, c7gn, r6gd, t4g ...
+            graviton = EKS_NODE_INSTANCE_TYPES.family_of(instance_type) in EKS_NODE_INSTANCE_TYPES.graviton
             if arm != graviton:
                 raise KeyProblemError(f"tiketi:cluster.instanceTypes[{index}]", instance_type,
                                        f"does not run amiType {self.ami_type}")
@@ -62,8 +79,10 @@ class ClusterSettings(Section):
 
 
 class AutoscalingRange(Section):
-    min: int = Field(ge=1)
-    max: int = Field(ge=1)
+    """``tiketi:workloads.autoscaling.<service>``: an HPA's replica range."""
+
+    min: int = Field(ge=1, description="fewest replicas")
+    max: int = Field(ge=1, description="most replicas; at least min")
 
     @model_validator(mode="after")
     def _ordered(self) -> AutoscalingRange:
@@ -75,16 +94,24 @@ class AutoscalingRange(Section):
 class WorkloadsSettings(Section):
     """``tiketi:workloads``: the eight services in every stack (spec 1.1-1.3, 2)."""
 
-    namespace: str
-    image_tag: str = "local"
-    image_tags: dict[str, str] = {}  # per-service overrides (make set-image)
-    replicas: dict[str, int] = {}  # default 1
-    autoscaling: dict[str, AutoscalingRange] = {}
-    cpu_target_percent: int = Field(default=70, ge=10, le=100)
-    disruption_budgets: bool = False
-    topology_spread: bool = False
-    kafka_bootstrap_servers: str | None = None
-    zipkin_endpoint: str | None = None
+    namespace: str = Field(description="the services' namespace",
+                           json_schema_extra=allowed("Kubernetes namespace name (lower-case DNS label)"))
+    image_tag: VersionString = Field(default="local", description="tag of every service image",
+                                     json_schema_extra=allowed("a pinned tag, not `latest`"))
+    image_tags: dict[str, VersionString] = Field(
+        default={}, description="per-service tag overrides (`make set-image`)",
+        json_schema_extra=allowed("map of service name to a pinned tag"))
+    replicas: dict[str, int] = Field(
+        default={}, description="replicas per service (default 1, or the HPA's minimum)",
+        json_schema_extra=allowed("map of service name to 1 or more"))
+    autoscaling: dict[str, AutoscalingRange] = Field(
+        default={}, description="HPAs (CPU) per service",
+        json_schema_extra={**allowed("map of service name to {min, max}"), "map_key": "service"})
+    cpu_target_percent: int = Field(default=70, ge=10, le=100, description="HPA CPU utilisation target")
+    disruption_budgets: bool = Field(default=False, description="PodDisruptionBudgets for the backend services")
+    topology_spread: bool = Field(default=False, description="spread each service's pods across zones")
+    kafka_bootstrap_servers: str | None = Field(default=None, description="external Kafka (unset: none)")
+    zipkin_endpoint: str | None = Field(default=None, description="trace collector (unset: tracing off)")
 
     @field_validator("namespace")
     @classmethod
@@ -106,7 +133,7 @@ class WorkloadsSettings(Section):
         for service in mapping:
             if service not in SERVICE_NAMES:
                 raise ValueError(f"names {service!r}, which is not a service; expected one of "
-                                 f"{', '.join(SERVICE_NAMES)}")
+                                 f"{', '.join(SERVICE_NAMES)}{did_you_mean(service, SERVICE_NAMES)}")
         return mapping
 
     @field_validator("image_tags")

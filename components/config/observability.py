@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
-from components.config.base import Section
+from components.config.base import Section, allowed
 
 
 class AlertsSettings(Section):
     """``tiketi:alerts``: who hears about alarms (the stack's SNS topic)."""
 
-    emails: list[str] = []
+    emails: list[str] = Field(default=[], description="SNS email subscribers; each must confirm the subscription",
+                              json_schema_extra=allowed("list of email addresses"))
 
     @field_validator("emails")
     @classmethod

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
-from components.config.base import Section
+from components.config.base import Section, allowed
 
 
 class SecretsSettings(Section):
     """``tiketi:secrets``: how the generated secrets are kept in Secrets Manager."""
 
     # 0 deletes at once (a scratch stack); otherwise AWS allows 7-30 days to undo a delete.
-    recovery_window_days: int = 7
+    recovery_window_days: int = Field(
+        default=7, description="how long a deleted secret can still be restored (0: deleted at once)",
+        json_schema_extra=allowed("0, or 7 to 30"))
 
     @field_validator("recovery_window_days")
     @classmethod

@@ -13,32 +13,28 @@ out) so tests exercise validation without a Pulumi engine.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from components.config.async_ import QueueSettings, WorkerSettings
-from components.config.base import KeyProblemError
+from components.config.base import KeyProblemError, did_you_mean
 from components.config.data import CacheSettings, DatabaseSettings
 from components.config.edge import EdgeSettings
+from components.config.errors import ConfigError, describe, explain, unknown_key
 from components.config.kubernetes import ClusterSettings, KindSettings, WorkloadsSettings
 from components.config.network import AwsSettings, NetworkSettings
 from components.config.observability import AlertsSettings
 from components.config.security import SecretsSettings
 
 PROJECT = "tiketi"
-
-
-class ConfigError(pulumi.RunError):
-    """Stack config is invalid. ``RunError`` makes Pulumi print the message without a traceback."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("invalid stack config:\n  " + "\n  ".join(problems))
 
 
 class StackConfig(BaseModel):
@@ -48,7 +44,10 @@ class StackConfig(BaseModel):
 
     project: str
     stack: str
-    platform: Literal["kind", "aws"]
+    platform: Literal["kind", "aws"] = Field(
+        description="what the stack composes: a local kind cluster (`kind`) or AWS + EKS (`aws`)")
+    # Top-level keys the stack marks secret (a `secure:` value at any depth marks its whole key).
+    secret_keys: frozenset[str] = frozenset()
     aws: AwsSettings | None = None
     network: NetworkSettings | None = None
     kubernetes: KindSettings | None = None
@@ -110,10 +109,10 @@ def _check_zones_in_region(zones: list[str], region: str) -> None:
             )
 
 
-def _default_tag_problems(tags: Mapping[str, str], stack: str) -> list[str]:
+def _default_tag_problems(tags: Mapping[str, str], stack: str, secret_keys: frozenset[str]) -> list[str]:
     expected = {"Project": "Tiketi", "Environment": stack, "ManagedBy": "Pulumi"}
     return [
-        f'aws:defaultTags.tags.{name}: {_describe(tags.get(name))} must be "{value}" '
+        f'aws:defaultTags.tags.{name}: {describe(tags.get(name), "aws:defaultTags", secret_keys)} must be "{value}" '
         "so every AWS resource carries the required tags"
         for name, value in expected.items()
         if tags.get(name) != value
@@ -130,26 +129,52 @@ def _decode(raw: Any) -> Any:
         return raw
 
 
-def _describe(value: Any) -> str:
-    return json.dumps(value, default=str) if value is not None else "(not set)"
+@functools.cache
+def aws_provider_keys() -> tuple[str, ...]:
+    """Every ``aws:`` key the installed AWS provider reads (its generated ``config/vars.py``).
+
+    Read as text, not imported: the list follows the pinned pulumi-aws without loading it.
+    """
+    spec = importlib.util.find_spec("pulumi_aws")
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    text = (Path(spec.submodule_search_locations[0]) / "config" / "vars.py").read_text()
+    return tuple(sorted(set(re.findall(r"__config__\.get\w*\('(\w+)'\)", text))))
 
 
-def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any]) -> StackConfig:
-    """Validate raw config (``{"tiketi:network": "{...}", "aws:region": "..."}``)."""
+def _namespace_problems(full_key: str) -> list[str]:
+    """A key outside ``tiketi:`` and ``aws:``: a misspelt namespace is a problem, any other is not ours."""
+    namespace, _, key = full_key.partition(":")
+    if namespace == "aws":
+        known = aws_provider_keys()
+        if known and key not in known:
+            return [unknown_key(full_key, list(known), "aws:", list_known=False)
+                    + "; see the AWS provider's configuration keys"]
+        return []
+    hint = did_you_mean(full_key, [f"{PROJECT}:{k}" for k in _TIKETI_KEYS] + [f"aws:{k}" for k in aws_provider_keys()])
+    return [f"{full_key}: unknown namespace {namespace!r}{hint}"] if hint else []
+
+
+def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any],
+                       secret_keys: Collection[str] = ()) -> StackConfig:
+    """Validate raw config (``{"tiketi:network": "{...}", "aws:region": "..."}``).
+
+    ``secret_keys`` are the keys the stack marks secret: no message shows their values.
+    """
+    secret_keys = frozenset(secret_keys)
     problems: list[str] = []
     if project != PROJECT:
         problems.append(f'project: "{project}" is not this program; expected "{PROJECT}"')
 
-    fields: dict[str, Any] = {"project": project, "stack": stack}
+    fields: dict[str, Any] = {"project": project, "stack": stack, "secret_keys": secret_keys}
     for full_key, value in raw.items():
         namespace, _, key = full_key.partition(":")
         if namespace != PROJECT:
-            continue
-        if key not in _TIKETI_KEYS:
-            allowed = ", ".join(f"tiketi:{k}" for k in _TIKETI_KEYS)
-            problems.append(f"{full_key}: unknown key; allowed keys are {allowed}")
-            continue
-        fields[key] = _decode(value)
+            problems += _namespace_problems(full_key)
+        elif key not in _TIKETI_KEYS:
+            problems.append(unknown_key(full_key, list(_TIKETI_KEYS), f"{PROJECT}:"))
+        else:
+            fields[key] = _decode(value)
 
     platform = fields.get("platform")
     if platform is None:
@@ -164,17 +189,18 @@ def parse_stack_config(project: str, stack: str, raw: Mapping[str, Any]) -> Stac
             else:
                 fields.setdefault(section, {})  # every key of an optional section has a default
         if platform == "aws":
-            problems += _aws_problems(stack, raw, fields)
+            problems += _aws_problems(stack, raw, fields, secret_keys)
 
     if problems:
         raise ConfigError(problems)
     try:
         return StackConfig.model_validate(fields)
     except ValidationError as error:
-        raise ConfigError(_explain(error)) from None
+        raise ConfigError(explain(error, StackConfig, secret_keys)) from None
 
 
-def _aws_problems(stack: str, raw: Mapping[str, Any], fields: dict[str, Any]) -> list[str]:
+def _aws_problems(stack: str, raw: Mapping[str, Any], fields: dict[str, Any],
+                  secret_keys: frozenset[str]) -> list[str]:
     """Check the aws: namespace and copy it into ``fields`` for AwsSettings."""
     problems = []
     region = raw.get("aws:region")
@@ -184,67 +210,31 @@ def _aws_problems(stack: str, raw: Mapping[str, Any], fields: dict[str, Any]) ->
     tags = default_tags.get("tags") if isinstance(default_tags, dict) else None
     if not isinstance(tags, dict):
         problems.append(
-            f"aws:defaultTags: {_describe(default_tags)} must be an object with a tags map "
-            "(Project, Environment, ManagedBy) when tiketi:platform is aws"
+            f"aws:defaultTags: {describe(default_tags, 'aws:defaultTags', secret_keys)} must be an object with a "
+            "tags map (Project, Environment, ManagedBy) when tiketi:platform is aws"
         )
     else:
-        problems += _default_tag_problems(tags, stack)
+        problems += _default_tag_problems(tags, stack, secret_keys)
     if region is not None and isinstance(tags, dict):
         fields["aws"] = {"region": region, "defaultTags": tags}
     return problems
 
 
-def _explain(error: ValidationError) -> list[str]:
-    problems = []
-    for item in error.errors():
-        cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, KeyProblemError):
-            problems.append(f"{cause.key}: {_describe(cause.value)} {cause.what}")
-            continue
-        key = _key_name(item["loc"])
-        kind, message = item["type"], item["msg"].removeprefix("Value error, ")
-        if kind == "missing":
-            problems.append(f"{key}: is required")
-        elif kind == "extra_forbidden":
-            problems.append(f"{key}: unknown key ({_describe(item['input'])}); check the spelling")
-        elif kind == "literal_error":
-            expected = item["ctx"]["expected"].replace("'", '"')
-            problems.append(f"{key}: {_describe(item['input'])} is not allowed; expected {expected}")
-        else:
-            problems.append(f"{key}: {_describe(item['input'])} {_lower_first(message)}")
-    return problems
+def _all_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """Every config key the engine passed (so unknown, misspelt keys are caught), and the secret ones.
 
-
-def _key_name(loc: tuple[Any, ...]) -> str:
-    section, *rest = loc
-    if section == "aws":
-        # AwsSettings is assembled from aws:region and aws:defaultTags.tags (parse_stack_config).
-        if rest[:1] == ["defaultTags"]:
-            return ".".join(["aws:defaultTags.tags", *map(str, rest[1:])])
-        return "aws:region"
-    name = f"tiketi:{section}"
-    for part in rest:
-        name += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return name
-
-
-def _lower_first(text: str) -> str:
-    if text.startswith(("is ", "must ", "expected ", "has ", "needs ", "contains ")):
-        return text
-    return "is invalid: " + text[:1].lower() + text[1:]
-
-
-def _all_config() -> dict[str, Any]:
-    """Every config key the engine passed, so unknown (misspelt) `tiketi:` keys are caught.
-
-    A real `pulumi up` passes config through the PULUMI_CONFIG environment variable; the
-    mock engine (tests, offline render) sets it with ``set_all_config``. Read both.
+    A real `pulumi up` passes config through the PULUMI_CONFIG environment variable and the
+    secret keys through PULUMI_CONFIG_SECRET_KEYS; the mock engine (tests, offline render) sets
+    both with ``set_all_config``. Read both.
     """
     merged = dict(pulumi.runtime.get_config_env())
     merged.update(pulumi.runtime.config.CONFIG.get())
-    return merged
+    secret = set(pulumi.runtime.get_config_secret_keys_env())
+    secret.update(key for key in merged if pulumi.runtime.is_config_secret(key))
+    return merged, frozenset(secret)
 
 
 def load_stack_config() -> StackConfig:
     """Read and validate this stack's config; raise ConfigError before anything is registered."""
-    return parse_stack_config(pulumi.get_project(), pulumi.get_stack(), _all_config())
+    raw, secret_keys = _all_config()
+    return parse_stack_config(pulumi.get_project(), pulumi.get_stack(), raw, secret_keys)

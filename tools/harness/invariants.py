@@ -11,6 +11,7 @@ import json
 import re
 from collections import Counter
 
+from tools.harness.mock_engine import OFFLINE_SECRET_PREFIX
 from tools.harness.snapshot import Snapshot, secret_leaves, walk_strings
 
 _COMPONENT_TOKEN = re.compile(r"^tiketi:[a-z][a-zA-Z0-9]*:[A-Z][A-Za-z0-9]*$")
@@ -60,7 +61,12 @@ def no_plaintext_secrets(snap: Snapshot) -> list[str]:
     places = [(f"{r.type} {r.name} inputs", r.inputs) for r in snap.registrations]
     places += [(f"{r.type} {r.name} outputs", r.outputs) for r in snap.registrations]
     places += [(f"outputs of {urn}", outputs) for urn, outputs in snap.run.resource_outputs.items()]
-    secrets = {snap.run.config[key] for key in snap.run.secret_config_keys}
+    secrets = set()
+    for key in snap.run.secret_config_keys:
+        secrets.add(snap.run.config[key])
+        # A secure value inside an object marks the whole key secret (as the CLI does); the
+        # values that were `secure:` are the ones that must never appear unwrapped.
+        secrets.update(text for text, _ in walk_strings(snap.config(key)) if text.startswith(OFFLINE_SECRET_PREFIX))
     for _, value in places:
         secrets.update(secret_leaves(value))
     secrets = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}

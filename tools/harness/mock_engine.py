@@ -32,6 +32,8 @@ from tools.harness.fake_cloud import SECRET_SIG, SECRET_SIG_KEY, FakeCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "tiketi"
+# What a `secure:` value becomes offline (no secrets provider): recognisable, and still secret.
+OFFLINE_SECRET_PREFIX = "offline-placeholder-for-"  # noqa: S105 - a marker, not a secret
 
 
 def is_secret(value: Any) -> bool:
@@ -165,9 +167,13 @@ class ProgramRun:
 def load_stack_config_file(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:
     """Flatten Pulumi.<stack>.yaml the way the Pulumi CLI hands config to a program.
 
-    Objects and lists become JSON strings, scalars strings. ``secure:`` values are
-    ciphertext only the stack's secrets provider can decrypt, so offline they become a
-    recognisable placeholder that is still marked secret.
+    Objects and lists become JSON strings, scalars strings. A ``secure:`` value (a map whose
+    only key is ``secure``, holding a string) is ciphertext only the stack's secrets provider
+    can decrypt: offline it becomes a recognisable placeholder. As in the CLI
+    (sdk/go/common/resource/config/value.go: ``hasSecureValue`` marks an object secure when a
+    secure value sits anywhere inside it, in maps or lists), one secure value at any depth
+    marks its whole top-level key secret, and the program receives the object with the
+    value decrypted in place.
     """
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
@@ -176,14 +182,24 @@ def load_stack_config_file(stack: str, root: Path = ROOT) -> tuple[dict[str, str
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
     for key, value in (document.get("config") or {}).items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = f"offline-placeholder-for-{key}"
+        value, secure = _decrypt_offline(value, key)
+        if secure:
             secret_keys.add(key)
-        elif isinstance(value, str):
-            config[key] = value
-        else:
-            config[key] = json.dumps(value)
+        config[key] = value if isinstance(value, str) else json.dumps(value)
     return config, secret_keys
+
+
+def _decrypt_offline(value: Any, path: str) -> tuple[Any, bool]:
+    """``value`` with every secure value replaced by a placeholder, and whether there was one."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("secure"), str):
+            return f"{OFFLINE_SECRET_PREFIX}{path}", True
+        items = {k: _decrypt_offline(v, f"{path}.{k}") for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, any(secure for _, secure in items.values())
+    if isinstance(value, list):
+        items = [_decrypt_offline(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [v for v, _ in items], any(secure for _, secure in items)
+    return value, False
 
 
 def available_stacks(root: Path = ROOT) -> list[str]:
