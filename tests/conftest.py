@@ -7,9 +7,11 @@ these session snapshots.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tools.harness.mock_engine import run_program
+from tools.harness.mock_engine import load_stack_config_file, run_program
 from tools.harness.snapshot import Snapshot
 
 STACKS = ("local", "staging", "prod")
@@ -47,3 +49,14 @@ def any_stack(request) -> Snapshot:
 @pytest.fixture(scope="session", params=AWS_STACKS)
 def aws_stack(request) -> Snapshot:
     return snapshot_of(request.param)
+
+
+@pytest.fixture(scope="session")
+def staging_without_proxy_or_waf() -> Snapshot:
+    """Staging with the two switches the committed stacks never turn off (RDS Proxy, WAF) turned
+    off: the other branch of each, on one extra run."""
+    raw, _ = load_stack_config_file("staging")
+    database = {**json.loads(raw["tiketi:database"]), "proxy": False}
+    edge = {**json.loads(raw["tiketi:edge"]), "waf": False}
+    return Snapshot(run_program("staging", {"tiketi:database": json.dumps(database),
+                                            "tiketi:edge": json.dumps(edge)}))

@@ -47,10 +47,13 @@ def allowed(text: str) -> dict[str, str]:
     return {"allowed": text}
 
 
-def did_you_mean(word: Any, candidates: list[str] | tuple[str, ...], prefix: str = "") -> str:
-    """`` (did you mean X?)`` naming the closest candidate, or nothing when none is close."""
+def did_you_mean(word: Any, candidates: list[str] | tuple[str, ...], prefix: str = "", cutoff: float = 0.75) -> str:
+    """`` (did you mean X?)`` naming the closest candidate, or nothing when none is close.
+
+    Long names that share a prefix (TLS policy names) need a higher ``cutoff``: a typo, not a
+    different choice."""
     lowered = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=cutoff)
     return f" (did you mean {prefix}{lowered[close[0]]}?)" if close else ""
 
 

@@ -65,7 +65,7 @@ class EdgeSettings(Section):
     @classmethod
     def _tls13_policy(cls, policy: str) -> str:
         if policy not in ALB_TLS_POLICIES:
-            hint = did_you_mean(policy, ALB_TLS_POLICIES)
+            hint = did_you_mean(policy, ALB_TLS_POLICIES, cutoff=0.9)
             raise ValueError(f"is not allowed; expected a TLS 1.3 policy: {', '.join(ALB_TLS_POLICIES)} "
                              f"(policy/alb_tls_policies.json, the policy pack's list){hint}")
         return policy

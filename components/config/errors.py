@@ -13,6 +13,7 @@ unknown key's value is never echoed at all: a misspelt ``secretKey`` is still a 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Collection, Iterable
@@ -34,8 +35,8 @@ _CREDENTIAL = [
     re.compile(r"\b(ghp|gho|ghs|github_pat|glpat|xox[abprs]|sk_live|sk-)[-_]?[A-Za-z0-9_]{16,}"),  # service tokens
     re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # a URL carrying a password
 ]
-# A long run of base64/hex-like characters mixing cases and digits (an AWS secret key is 40).
-_RANDOM_LOOKING = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
+# A long run of base64-like characters (an AWS secret access key is 40 of them).
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{20,}")
 
 
 class ConfigError(pulumi.RunError):
@@ -47,12 +48,18 @@ class ConfigError(pulumi.RunError):
 
 
 def looks_like_credential(text: str) -> bool:
+    """A known credential shape, or a long base64-like run that looks random (not an ARN)."""
     if any(pattern.search(text) for pattern in _CREDENTIAL):
         return True
-    return any(
-        re.search(r"[a-z]", run) and re.search(r"[A-Z]", run) and re.search(r"\d", run)
-        for run in _RANDOM_LOOKING.findall(text)
-    )
+    return not text.startswith("arn:") and any(_random_looking(run) for run in _BASE64_RUN.findall(text))
+
+
+def _random_looking(run: str) -> bool:
+    # Random text mixes cases and digits and switches between them often; names and
+    # identifiers (ELBSecurityPolicyTLS13, MyDatabase2024) switch rarely.
+    kinds = ["u" if c.isupper() else "l" if c.islower() else "d" if c.isdigit() else "o" for c in run]
+    switches = sum(a != b for a, b in itertools.pairwise(kinds))
+    return {"u", "l", "d"} <= set(kinds) and switches >= len(run) / 3
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -121,6 +128,9 @@ def explain(error: ValidationError, root: type[BaseModel], secret_keys: Collecti
             hint = "" if shown == HIDDEN else did_you_mean(item.get("input"), choices)
             problems.append(f"{key}: {shown} is not allowed; expected {expected}{hint}")
         else:
+            if shown == HIDDEN:  # a validator may quote what it refuses: not a hidden value
+                for text in sorted(_strings(item.get("input")), key=len, reverse=True):
+                    message = message.replace(text, "…") if len(text) >= 4 else message
             problems.append(f"{key}: {shown} {_lower_first(message)}")
     return problems
 

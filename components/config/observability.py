@@ -18,7 +18,7 @@ class AlertsSettings(Section):
     @field_validator("emails")
     @classmethod
     def _emails(cls, emails: list[str]) -> list[str]:
-        for email in emails:
+        for index, email in enumerate(emails):
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-                raise ValueError(f"contains {email!r}, which is not an email address")
+                raise ValueError(f"has entry [{index}], which is not an email address")
         return emails

@@ -99,7 +99,8 @@ def test_worker_log_group_has_retention(prod):
     assert worker_function(prod).inputs["loggingConfig"]["logGroup"] == log_group.outputs["name"]
 
 
-@pytest.mark.parametrize("stack,db_role", [("prod", "proxy"), ("staging", "db")])
+@pytest.mark.parametrize("stack,db_role", [("prod", "proxy"), ("staging", "proxy"),
+                                           ("staging_without_proxy_or_waf", "db")])
 def test_worker_egress_is_exactly_the_spec_table(stack, db_role, request):
     snap = request.getfixturevalue(stack)
     worker_sg = group(snap, "worker")

@@ -114,20 +114,22 @@ def test_parameter_group(aws_stack):
     assert aws_stack.one("aws:rds/instance:Instance").inputs["parameterGroupName"] == parameters.outputs["name"]
 
 
-def test_prod_database_admits_postgres_only_from_the_app_groups_and_the_proxy(prod):
-    assert ingress_sources(prod, group(prod, "db")) == {
+def test_database_admits_postgres_only_from_the_app_groups_and_the_proxy(aws_stack):
+    assert ingress_sources(aws_stack, group(aws_stack, "db")) == {
         "eks-nodes": ("tcp", 5432, 5432), "worker": ("tcp", 5432, 5432), "proxy": ("tcp", 5432, 5432)}
 
 
-def test_staging_database_admits_only_the_app_groups(staging):
-    assert ingress_sources(staging, group(staging, "db")) == {
+def test_without_a_proxy_the_database_admits_only_the_app_groups(staging_without_proxy_or_waf):
+    snap = staging_without_proxy_or_waf
+    assert ingress_sources(snap, group(snap, "db")) == {
         "eks-nodes": ("tcp", 5432, 5432), "worker": ("tcp", 5432, 5432)}
 
 
 # --- RDS Proxy ----------------------------------------------------------------------------------
 
 
-def test_proxy_settings_and_its_own_attached_security_group(prod):
+def test_proxy_settings_and_its_own_attached_security_group(aws_stack):
+    prod, stack = aws_stack, aws_stack.stack  # staging composes the proxy as prod does
     proxy = prod.one("aws:rds/proxy:Proxy")
     proxy_sg = group(prod, "proxy")
     assert proxy.inputs["engineFamily"] == "POSTGRESQL"
@@ -135,14 +137,14 @@ def test_proxy_settings_and_its_own_attached_security_group(prod):
     assert proxy.inputs["idleClientTimeout"] == 1800
     assert proxy.inputs["vpcSecurityGroupIds"] == [proxy_sg.id]
     assert sorted(proxy.inputs["vpcSubnetIds"]) == sorted(prod.outputs["appSubnetIds"])
-    credentials = prod.one("aws:secretsmanager/secret:Secret", name="tiketi-prod/database-credentials")
+    credentials = prod.one("aws:secretsmanager/secret:Secret", name=f"tiketi-{stack}/database-credentials")
     assert proxy.inputs["auths"] == [{"authScheme": "SECRETS", "secretArn": credentials.outputs["arn"],
                                       "iamAuth": "DISABLED", "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256"}]
     pool = prod.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", dbProxyName=proxy.outputs["name"])
     assert pool.inputs["connectionPoolConfig"] == {"maxConnectionsPercent": 100, "maxIdleConnectionsPercent": 50,
                                                    "connectionBorrowTimeout": 120}
     target = prod.one("aws:rds/proxyTarget:ProxyTarget")
-    assert target.inputs["dbInstanceIdentifier"] == "tiketi-prod-postgres"
+    assert target.inputs["dbInstanceIdentifier"] == f"tiketi-{stack}-postgres"
 
 
 def test_proxy_chain_nodes_and_worker_to_proxy_to_database(prod):
@@ -167,14 +169,15 @@ def test_proxy_role_reads_exactly_the_credentials_secret(prod):
     assert prod.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment", role=role.id) == []
 
 
-def test_staging_runs_without_a_proxy_and_exports_the_instance_endpoint(staging):
-    assert staging.all("aws:rds/proxy:Proxy") == []
-    assert staging.outputs["databaseEndpoint"] == staging.one("aws:rds/instance:Instance").outputs["address"]
+def test_without_a_proxy_the_instance_endpoint_is_exported(staging_without_proxy_or_waf):
+    snap = staging_without_proxy_or_waf
+    assert snap.all("aws:rds/proxy:Proxy") == []
+    assert snap.outputs["databaseEndpoint"] == snap.one("aws:rds/instance:Instance").outputs["address"]
 
 
-def test_prod_exports_the_proxy_endpoint(prod):
-    assert prod.outputs["databaseEndpoint"] == prod.one("aws:rds/proxy:Proxy").outputs["endpoint"]
-    assert prod.outputs["databasePort"] == 5432
+def test_the_proxy_endpoint_is_exported(aws_stack):
+    assert aws_stack.outputs["databaseEndpoint"] == aws_stack.one("aws:rds/proxy:Proxy").outputs["endpoint"]
+    assert aws_stack.outputs["databasePort"] == 5432
 
 
 # --- ElastiCache --------------------------------------------------------------------------------

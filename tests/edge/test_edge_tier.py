@@ -267,7 +267,8 @@ def test_viewer_certificate_aliases_and_logging(stack, aliases, price, request):
                                                     "prefix": "cloudfront/", "includeCookies": False}
 
 
-def test_prod_web_acl(prod):
+def test_web_acl(aws_stack):
+    prod = aws_stack  # staging composes the WAF as prod does
     waf = prod.one("aws:wafv2/webAcl:WebAcl")
     assert waf.inputs["scope"] == "CLOUDFRONT"
     assert waf.provider.startswith(us_east_1_provider(prod).urn)
@@ -280,9 +281,9 @@ def test_prod_web_acl(prod):
     assert prod.one(DISTRIBUTION).inputs["webAclId"] == waf.outputs["arn"]
 
 
-def test_staging_runs_without_waf(staging):
-    assert staging.all("aws:wafv2/webAcl:WebAcl") == []
-    assert "webAclId" not in staging.one(DISTRIBUTION).inputs
+def test_without_waf_the_distribution_has_no_web_acl(staging_without_proxy_or_waf):
+    assert staging_without_proxy_or_waf.all("aws:wafv2/webAcl:WebAcl") == []
+    assert "webAclId" not in staging_without_proxy_or_waf.one(DISTRIBUTION).inputs
 
 
 def test_edge_outputs(aws_stack):

@@ -128,6 +128,18 @@ def test_secret_config_value_exported_in_plaintext_is_caught():
     assert invariants.no_plaintext_secrets(snap) == [f"a secret value appears unwrapped in outputs of {STACK_URN}"]
 
 
+def test_a_nested_secure_config_value_used_in_plaintext_is_caught():
+    # `secure:` inside an object marks the whole key secret; the value that was secure must stay wrapped.
+    leaf = "offline-placeholder-for-tiketi:alerts.webhook"
+    config = {"tiketi:alerts": json.dumps({"emails": ["oncall@tiketi.example"], "webhook": leaf})}
+    leak = synthetic(registration("sub", inputs={"endpoint": leaf}), config=config, secret_keys={"tiketi:alerts"})
+    assert invariants.no_plaintext_secrets(leak) == [
+        "a secret value appears unwrapped in aws:sqs/queue:Queue sub inputs"]
+    fine = synthetic(registration("sub", inputs={"endpoint": wrap_secret(leaf), "other": "oncall@tiketi.example"}),
+                     config=config, secret_keys={"tiketi:alerts"})
+    assert invariants.no_plaintext_secrets(fine) == []
+
+
 def test_wrapped_secret_export_is_fine():
     snap = synthetic(config={"tiketi:token": "config-secret-value"}, secret_keys={"tiketi:token"},
                      outputs={"token": wrap_secret("config-secret-value")})

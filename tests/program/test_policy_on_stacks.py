@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from components.config import edge as edge_config
 from tools.harness import render
 from tools.harness.mock_engine import load_stack_config_file, run_program
 from tools.harness.policy_check import check, evaluate, resources_of
@@ -33,13 +34,26 @@ def test_stack_rules_see_the_real_dependencies(prod):
     assert [v.rule for v in evaluate(unblocked)] == ["s3-private-encrypted"]
 
 
-def test_a_deliberately_weak_tls_policy_fails_the_render(tmp_path, capsys, monkeypatch):
+def test_a_weak_tls_policy_is_refused_at_its_config_key_and_by_the_pack(tmp_path, capsys, monkeypatch):
     edge = json.loads(load_stack_config_file("prod")[0]["tiketi:edge"])
     broken = json.dumps({**edge, "albSslPolicy": "ELBSecurityPolicy-2016-08"})
     monkeypatch.setattr(render, "run_program", lambda stack: run_program(stack, {"tiketi:edge": broken}))
     assert render.main(["prod", "--out", str(tmp_path), "--quiet"]) == 1
+    assert ('tiketi:edge.albSslPolicy: "ELBSecurityPolicy-2016-08" is not allowed; expected a TLS 1.3 policy: '
+            "ELBSecurityPolicy-TLS13-1-2-2021-06, ") in capsys.readouterr().err
+    # One list for both (policy/alb_tls_policies.json); were config to let the policy through,
+    # the pack's rule would still fail the render.
+    monkeypatch.setattr(edge_config, "ALB_TLS_POLICIES", (*edge_config.ALB_TLS_POLICIES, "ELBSecurityPolicy-2016-08"))
+    assert render.main(["prod", "--out", str(tmp_path), "--quiet"]) == 1
     assert ("[alb-https-tls13] load-balancer-https: HTTPS listener uses 'ELBSecurityPolicy-2016-08'; use a TLS 1.3 "
             "policy such as ELBSecurityPolicy-TLS13-1-2-2021-06") in capsys.readouterr().err
+
+
+def test_config_and_the_pack_share_one_tls_allow_list():
+    from aws_rules import TLS13_ALB_POLICIES
+
+    assert set(edge_config.ALB_TLS_POLICIES) == TLS13_ALB_POLICIES
+    assert "ELBSecurityPolicy-TLS13-1-2-2021-06" in TLS13_ALB_POLICIES
 
 
 @pytest.mark.parametrize("override,rule", [

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 
@@ -65,26 +63,3 @@ def test_load_balancer_and_target_enums(aws_stack):
         assert target_group.inputs["protocol"] in {"HTTP", "HTTPS"}
     for addon in aws_stack.all("aws:eks/addon:Addon"):
         assert addon.inputs["resolveConflictsOnUpdate"] in {"OVERWRITE", "PRESERVE", "NONE"}
-
-
-# --- documentation ------------------------------------------------------------------------------
-
-
-def test_every_config_key_is_in_the_readme_reference():
-    from components.config.stack import SECTIONS, StackConfig
-
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    reference = readme[readme.index("## Configuration reference"):]
-    # Rows name one section and one or more of its keys: "| `tiketi:cache.engine` / `engineVersion` | ..."
-    words_by_section: dict[str, set[str]] = {}
-    for row in reference.splitlines():
-        match = re.match(r"\| `tiketi:(\w+)[.`]", row)
-        if match:
-            key_column = row.split("|")[1]
-            words_by_section.setdefault(match[1], set()).update(re.findall(r"[A-Za-z]+", key_column))
-    missing = [f"tiketi:{section}.{field.alias or name}"
-               for section in SECTIONS
-               for name, field in StackConfig.model_fields[section].annotation.__args__[0].model_fields.items()
-               if (field.alias or name) not in words_by_section.get(section, set())]
-    assert missing == []
-    assert "tiketi:platform" in reference

@@ -1,0 +1,109 @@
+"""components/config/base.py, and what every config model owes: a description per field, a test per validator."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from pydantic import BaseModel
+
+import components.config as config_package
+from components.config import async_, data, edge, kubernetes, network, observability, security, stack
+from components.config.base import LOG_RETENTION_DAYS, Section, did_you_mean
+from components.config.schema import leaf_keys
+from tests.config import (
+    test_async_,
+    test_data,
+    test_edge,
+    test_kubernetes,
+    test_network,
+    test_observability,
+    test_security,
+)
+from tests.support.config import problem_with
+
+MODULES = (async_, data, edge, kubernetes, network, observability, security, stack)
+
+
+def config_models() -> list[type[BaseModel]]:
+    found = {obj for module in MODULES for _, obj in inspect.getmembers(module, inspect.isclass)
+             if issubclass(obj, Section) and obj is not Section and obj.__module__.startswith("components.config")}
+    return sorted(found, key=lambda model: model.__name__)
+
+
+def test_every_field_of_every_model_has_a_description():
+    missing = [f"{model.__name__}.{key.path}" for model in config_models() for key in leaf_keys(model)
+               if not key.description]
+    assert missing == []
+    assert stack.StackConfig.model_fields["platform"].description
+
+
+def test_every_model_says_what_it_is():
+    assert [m.__name__ for m in config_models() if not (m.__doc__ or "").strip()] == []
+
+
+# Every validator, and the test that makes it fail. A new validator without an entry fails here.
+VALIDATOR_TESTS = {
+    "AwsSettings._region_shape": test_network.test_region_must_look_like_a_region,
+    "NetworkSettings._private_slash_16": test_network.test_vpc_cidr_must_be_a_private_slash_16,
+    "NetworkSettings._unique_zones": test_network.test_duplicate_zones_are_refused,
+    "SecretsSettings._window": test_security.test_secret_recovery_window_bounds,
+    "AlertsSettings._emails": test_observability.test_alert_emails_must_be_addresses,
+    "WorkerSettings._concurrency_fits": test_async_.test_worker_concurrency_cannot_exceed_its_reservation,
+    "DatabaseSettings._known_family": test_data.test_unknown_postgres_version_family,
+    "DatabaseSettings._allowed_class": test_data.test_an_instance_class_that_does_not_exist_is_refused,
+    "DatabaseSettings._username": test_data.test_reserved_or_invalid_master_username,
+    "DatabaseSettings._storage_can_grow": test_data.test_storage_autoscaling_ceiling_below_the_allocation,
+    "CacheSettings._allowed_node": test_data.test_cache_node_type_allow_list,
+    "CacheSettings._consistent": test_data.test_multi_az_cache_with_one_node_is_a_clear_error,
+    "EdgeSettings._acm_arn": test_edge.test_certificate_arn_shape,
+    "EdgeSettings._tls13_policy": test_edge.test_a_tls_policy_outside_the_shared_allow_list_is_refused_at_its_key,
+    "EdgeSettings._consistent": test_edge.test_waf_needs_cloudfront,
+    "ClusterSettings._eks_version": test_kubernetes.test_eks_version_range,
+    "ClusterSettings._no_open_endpoint": test_kubernetes.test_api_server_open_to_the_internet_is_refused,
+    "ClusterSettings._real_instance_types": test_kubernetes.test_node_instance_types_must_exist,
+    "ClusterSettings._sizes": test_kubernetes.test_desired_size_must_lie_between_min_and_max,
+    "AutoscalingRange._ordered": test_kubernetes.test_autoscaling_range_must_be_ordered,
+    "WorkloadsSettings._namespace": test_kubernetes.test_namespace_must_be_a_dns_label,
+    "WorkloadsSettings._tag": test_kubernetes.test_image_tag_must_be_pinned,
+    "WorkloadsSettings._known_services": test_kubernetes.test_per_service_maps_name_real_services,
+    "WorkloadsSettings._tags": test_kubernetes.test_per_service_tags_are_pinned_too,
+    "WorkloadsSettings._replicas": test_kubernetes.test_every_replica_count_is_at_least_one,
+    "StackConfig._zones_in_region": test_edge.test_alb_certificate_must_be_in_the_stack_region,
+    "RetentionDays": None,  # below
+    "VersionString": None,  # below
+}
+
+
+def test_every_validator_has_a_test():
+    found = {"RetentionDays", "VersionString"}
+    for model in [*config_models(), stack.StackConfig]:
+        decorators = model.__pydantic_decorators__
+        for name in [*decorators.field_validators, *decorators.model_validators]:
+            found.add(f"{model.__name__}.{name}")
+    assert found == set(VALIDATOR_TESTS)
+    assert all(test is None or test.__name__.startswith("test_") for test in VALIDATOR_TESTS.values())
+
+
+@pytest.mark.parametrize("days", [8, 0, 4000])
+def test_retention_must_be_one_cloudwatch_accepts(days):  # RetentionDays
+    assert problem_with("network", flowLogsRetentionDays=days) == (
+        f"tiketi:network.flowLogsRetentionDays: {days} is not a CloudWatch Logs retention period; expected one of "
+        + ", ".join(map(str, LOG_RETENTION_DAYS)))
+
+
+@pytest.mark.parametrize("value,shown", [(1.3, "1.3"), (16, "16"), (7.1, "7.1")])
+def test_a_version_written_as_a_yaml_number_is_refused_with_the_fix(value, shown):  # VersionString
+    assert problem_with("cluster", loadBalancerControllerChart=value).startswith(
+        f"tiketi:cluster.loadBalancerControllerChart: {shown} is a YAML number, not a version string: YAML reads an "
+        "unquoted 1.30 as 1.3 and 7.10 as 7.1; put the version in quotes")
+
+
+def test_did_you_mean_names_only_close_candidates():
+    assert did_you_mean("natGateway", ["vpcCidr", "natGateways"]) == " (did you mean natGateways?)"
+    assert did_you_mean("netwrok", ["network", "cache"], "tiketi:") == " (did you mean tiketi:network?)"
+    assert did_you_mean("banana", ["network", "cache"]) == ""
+
+
+def test_the_package_exports_the_entry_points():
+    assert set(config_package.__all__) == {"ConfigError", "StackConfig", "load_stack_config", "parse_stack_config"}

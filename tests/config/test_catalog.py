@@ -1,0 +1,89 @@
+"""components/config/catalog.py: the instance names AWS really offers, checked against AWS's own lists."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import botocore
+import pytest
+
+from components.config.catalog import (
+    ALB_TLS_POLICIES,
+    EKS_NODE_INSTANCE_TYPES,
+    ELASTICACHE_NODE_TYPES,
+    MSK_BROKER_TYPES,
+    RDS_POSTGRES_CLASSES,
+    check_instance_class,
+)
+
+BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
+
+
+def service_model(service: str, version: str) -> dict:
+    return json.loads(gzip.open(BOTOCORE_DATA / service / version / "service-2.json.gz").read())
+
+
+def test_every_eks_node_family_has_exactly_the_sizes_ec2_offers():
+    # The EC2 API's InstanceType enum (botocore's ec2 model) is the list of every instance type.
+    offered = service_model("ec2", "2016-11-15")["shapes"]["InstanceType"]["enum"]
+    for family, sizes in EKS_NODE_INSTANCE_TYPES.families.items():
+        assert sorted(sizes) == sorted(t.split(".", 1)[1] for t in offered if t.split(".")[0] == family), family
+
+
+def test_every_elasticache_node_type_is_a_documented_current_generation_one():
+    # The ElastiCache API reference lists the node types in CacheNodeType's documentation.
+    doc = service_model("elasticache", "2015-02-02")["shapes"]["CacheCluster"]["members"]["CacheNodeType"]
+    text = re.sub(r"<[^>]+>", " ", doc["documentation"])
+    current = text.split("Previous generation")[0] + text.split("Memory optimized")[1].split("Previous generation")[0]
+    documented = set(re.findall(r"cache\.[a-z0-9]+\.[a-z0-9]+", current))
+    for stem, sizes in ELASTICACHE_NODE_TYPES.families.items():
+        assert {f"{stem}.{size}" for size in sizes} == {t for t in documented if t.rsplit(".", 1)[0] == stem}, stem
+
+
+@pytest.mark.parametrize("name", ["db.t4g.micro", "db.t3.2xlarge", "db.m6g.large", "db.r6g.16xlarge",
+                                  "db.m6i.32xlarge", "db.m7i.48xlarge", "db.r7g.xlarge"])
+def test_real_rds_classes_pass(name):
+    assert check_instance_class(name, RDS_POSTGRES_CLASSES) == name
+
+
+@pytest.mark.parametrize("name,why", [
+    ("db.m6g.micro", "db.m6g comes in large,"),  # Graviton classes start at large
+    ("db.m6i.48xlarge", "db.m6i comes in large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge, "
+                        "32xlarge"),
+    ("db.m7i.32xlarge", "db.m7i comes in large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge, "
+                        "48xlarge"),
+    ("db.t4g.4xlarge", "db.t4g comes in micro, small, medium, large, xlarge, 2xlarge"),
+    ("r6g.large", "expected db.<family>.<size>"),
+])
+def test_rds_classes_that_do_not_exist_are_refused(name, why):
+    with pytest.raises(ValueError, match=re.escape(why)):
+        check_instance_class(name, RDS_POSTGRES_CLASSES)
+
+
+def test_msk_broker_sizes():
+    # "Amazon MSK broker sizes": kafka.t3.small, kafka.m5.large-24xlarge, kafka.m7g.large-16xlarge,
+    # and Express brokers on M7g only.
+    for name in ("kafka.t3.small", "kafka.m5.24xlarge", "kafka.m7g.16xlarge", "express.m7g.large"):
+        assert check_instance_class(name, MSK_BROKER_TYPES) == name
+    for name, why in (("kafka.m7g.24xlarge", "kafka.m7g comes in large,"), ("express.m5.large", "expected "),
+                      ("kafka.t3.medium", "kafka.t3 comes in small")):
+        with pytest.raises(ValueError, match=re.escape(why)):
+            check_instance_class(name, MSK_BROKER_TYPES)
+
+
+def test_a_misspelt_size_gets_the_closest_real_name():
+    with pytest.raises(ValueError, match=re.escape("(did you mean cache.r7g.xlarge?)")):
+        check_instance_class("cache.r7g.xlage", ELASTICACHE_NODE_TYPES)
+
+
+def test_graviton_families_are_the_arm_ones():
+    assert EKS_NODE_INSTANCE_TYPES.graviton == {f for f in EKS_NODE_INSTANCE_TYPES.families if f.endswith("g")}
+
+
+def test_alb_tls_policies_are_the_policy_packs_tls13_list():
+    document = json.loads((Path(__file__).resolve().parents[2] / "policy" / "alb_tls_policies.json").read_text())
+    assert tuple(document["policies"]) == ALB_TLS_POLICIES
+    assert all(p.startswith("ELBSecurityPolicy-TLS13-1-") for p in ALB_TLS_POLICIES)

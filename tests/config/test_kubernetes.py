@@ -1,0 +1,161 @@
+"""components/config/kubernetes.py: tiketi:cluster, tiketi:workloads and tiketi:kubernetes."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import parse_stack_config
+from components.config.kubernetes import check_image_tag
+from tests.support.config import KIND, WORKLOADS, aws_config, parse, parse_aws, problem_with, problems_of
+
+# --- tiketi:cluster -----------------------------------------------------------------------------
+
+
+def test_prod_cluster_config():
+    config = parse("prod")
+    cluster = config.cluster
+    assert (cluster.version, cluster.instance_types, cluster.ami_type) == ("1.33", ["m7g.xlarge"],
+                                                                          "AL2023_ARM_64_STANDARD")
+    assert (cluster.capacity_type, cluster.min_size, cluster.desired_size, cluster.max_size) == (
+        "ON_DEMAND", 3, 4, 8)
+    assert [str(c) for c in cluster.public_access_cidrs] == ["203.0.113.0/24"]
+
+
+def test_staging_cluster_runs_on_spot_with_fewer_nodes():
+    cluster = parse("staging").cluster
+    assert (cluster.capacity_type, cluster.min_size, cluster.desired_size, cluster.max_size) == ("SPOT", 2, 2, 4)
+    assert cluster.instance_types == ["m7g.large"]
+
+
+@pytest.mark.parametrize("version", ["1.29", "1.36", "2.0"])
+def test_eks_version_range(version):  # ClusterSettings._eks_version
+    assert problem_with("cluster", version=version) == (
+        f'tiketi:cluster.version: "{version}" is not a supported EKS version; expected 1.30 to 1.35')
+
+
+def test_eks_version_written_as_a_yaml_number_says_to_quote_it():
+    # `version: 1.30` arrives as 1.3: without this check it would be refused as "1.3", a version
+    # nobody wrote.
+    assert problem_with("cluster", version=1.3) == (
+        "tiketi:cluster.version: 1.3 is a YAML number, not a version string: YAML reads an unquoted 1.30 as 1.3 "
+        'and 7.10 as 7.1; put the version in quotes as you mean it, e.g. "1.30"')
+    assert parse_aws(**{"tiketi:cluster": {"version": "1.30"}}).cluster.version == "1.30"
+
+
+def test_api_server_open_to_the_internet_is_refused():  # ClusterSettings._no_open_endpoint
+    assert problem_with("cluster", publicAccessCidrs=["203.0.113.0/24", "0.0.0.0/0"]) == (
+        'tiketi:cluster.publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] must not include 0.0.0.0/0: list the '
+        "ranges that may reach the API server")
+
+
+def test_node_instance_types_must_exist():  # ClusterSettings._real_instance_types
+    assert problem_with("cluster", instanceTypes=["m7g.large", "m7g.huge"]) == (
+        'tiketi:cluster.instanceTypes: ["m7g.large", "m7g.huge"] is not an allowed EC2 instance type; m7g comes in '
+        "medium, large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, metal")
+    assert problem_with("cluster", instanceTypes=["m9q.large"]).startswith(
+        'tiketi:cluster.instanceTypes: ["m9q.large"] is not an allowed EC2 instance type; expected '
+        "<family>.<size> with family one of t4g, m6g, m7g")
+
+
+def test_node_instance_types_must_match_the_ami_architecture():  # ClusterSettings._sizes
+    assert problem_with("cluster", instanceTypes=["m7g.large", "m7i.large"]) == (
+        'tiketi:cluster.instanceTypes[1]: "m7i.large" does not run amiType AL2023_ARM_64_STANDARD')
+    x86 = parse_aws(**{"tiketi:cluster": {"amiType": "AL2023_x86_64_STANDARD", "instanceTypes": ["m7i.large"]}})
+    assert x86.cluster.instance_types == ["m7i.large"]
+
+
+def test_desired_size_must_lie_between_min_and_max():  # ClusterSettings._sizes
+    assert problem_with("cluster", minSize=2, desiredSize=5, maxSize=4) == (
+        "tiketi:cluster.desiredSize: 5 must lie between minSize (2) and maxSize (4)")
+
+
+# --- tiketi:workloads ---------------------------------------------------------------------------
+
+
+def test_prod_workloads_follow_the_spec_tables():
+    workloads = parse("prod").workloads
+    assert workloads.namespace == "tiketi-prod" and workloads.image_tag == "1.0.0"
+    assert workloads.replicas_for("gateway-service") == 3 and workloads.replicas_for("frontend") == 2
+    assert (workloads.autoscaling["ticket-service"].min, workloads.autoscaling["ticket-service"].max) == (3, 10)
+    assert (workloads.cpu_target_percent, workloads.disruption_budgets, workloads.topology_spread) == (70, True, True)
+
+
+def test_staging_runs_one_replica_each_and_the_prod_hpas_smaller():
+    workloads = parse("staging").workloads
+    assert workloads.replicas == {}
+    assert {s: workloads.replicas_for(s) for s in ("gateway-service", "auth-service", "frontend")} == {
+        "gateway-service": 1, "auth-service": 1, "frontend": 1}
+    assert {s: (r.min, r.max) for s, r in workloads.autoscaling.items()} == {
+        "gateway-service": (1, 3), "ticket-service": (1, 3), "queue-service": (1, 2), "payment-service": (1, 2)}
+
+
+def test_local_workloads_use_the_default_tag():
+    workloads = parse("local").workloads
+    assert (workloads.namespace, workloads.image_tag) == ("tiketi-spring", "local")
+
+
+def test_an_autoscaled_service_without_replicas_starts_at_its_minimum():
+    workloads = parse_aws(**{"tiketi:workloads": {**WORKLOADS, "autoscaling": {"queue-service": {"min": 2, "max": 4}}}})
+    assert workloads.workloads.replicas_for("queue-service") == 2
+    assert workloads.workloads.replicas_for("auth-service") == 1
+
+
+def test_autoscaling_range_must_be_ordered():  # AutoscalingRange._ordered
+    assert problem_with("workloads", autoscaling={"ticket-service": {"min": 5, "max": 2}}) == (
+        'tiketi:workloads.autoscaling.ticket-service: {"min": 5, "max": 2} has min 5 above max 2')
+
+
+@pytest.mark.parametrize("namespace", ["Tiketi", "tiketi_prod", "-tiketi", "a" * 64])
+def test_namespace_must_be_a_dns_label(namespace):  # WorkloadsSettings._namespace
+    assert problem_with("workloads", namespace=namespace) == (
+        f'tiketi:workloads.namespace: "{namespace}" is not a Kubernetes namespace name (lower-case DNS label)')
+
+
+@pytest.mark.parametrize("tag", ["latest", "bad tag", ".hidden"])
+def test_image_tag_must_be_pinned(tag):  # WorkloadsSettings._tag, check_image_tag
+    assert problem_with("workloads", imageTag=tag) == (
+        f"tiketi:workloads.imageTag: \"{tag}\" is not allowed; expected a pinned image tag (not 'latest'), e.g. "
+        "3f9c2ab-20261124")
+    with pytest.raises(ValueError, match="pinned image tag"):
+        check_image_tag(tag)
+
+
+def test_image_tag_written_as_a_yaml_number_says_to_quote_it():
+    assert problem_with("workloads", imageTag=1.1).startswith(
+        "tiketi:workloads.imageTag: 1.1 is a YAML number, not a version string")
+    assert problem_with("workloads", imageTags={"ticket-service": 2.10}).startswith(
+        "tiketi:workloads.imageTags.ticket-service: 2.1 is a YAML number, not a version string")
+
+
+def test_per_service_tags_are_pinned_too():  # WorkloadsSettings._tags
+    assert problem_with("workloads", imageTags={"ticket-service": "latest"}) == (
+        'tiketi:workloads.imageTags: {"ticket-service": "latest"} is not allowed; expected a pinned image tag '
+        "(not 'latest'), e.g. 3f9c2ab-20261124")
+
+
+@pytest.mark.parametrize("key", ["imageTags", "replicas", "autoscaling"])
+def test_per_service_maps_name_real_services(key):  # WorkloadsSettings._known_services
+    value = {"imageTags": "1.0.1", "replicas": 2, "autoscaling": {"min": 1, "max": 2}}[key]
+    problem = problem_with("workloads", **{key: {"ticket-servce": value}})
+    assert problem.startswith(f'tiketi:workloads.{key}: {{"ticket-servce": ')
+    assert problem.endswith("names 'ticket-servce', which is not a service; expected one of gateway-service, "
+                            "auth-service, ticket-service, payment-service, stats-service, queue-service, "
+                            "community-service, frontend (did you mean ticket-service?)")
+
+
+def test_every_replica_count_is_at_least_one():  # WorkloadsSettings._replicas
+    assert problem_with("workloads", replicas={"frontend": 0}) == (
+        'tiketi:workloads.replicas: {"frontend": 0} must give every service at least 1 replica')
+
+
+# --- tiketi:kubernetes (kind) -------------------------------------------------------------------
+
+
+def test_kind_settings_default_to_the_kind_tiketi_context():
+    config = parse_stack_config("tiketi", "local", KIND)
+    assert config.kubernetes.context == "kind-tiketi"
+
+
+def test_kind_settings_on_an_aws_stack_are_refused():
+    assert problems_of(aws_config(**{"tiketi:kubernetes": {"context": "kind-tiketi"}})) == [
+        "tiketi:kubernetes: is only for tiketi:platform kind, not aws; remove it"]

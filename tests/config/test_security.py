@@ -1,0 +1,22 @@
+"""components/config/security.py: tiketi:secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.config import aws_config, parse_aws, problems_of
+
+
+@pytest.mark.parametrize("days", [0, 7, 30])
+def test_recovery_windows_secrets_manager_accepts(days):
+    assert parse_aws(**{"tiketi:secrets": {"recoveryWindowDays": days}}).secrets.recovery_window_days == days
+
+
+@pytest.mark.parametrize("days", [1, 6, 31])
+def test_secret_recovery_window_bounds(days):  # SecretsSettings._window
+    assert problems_of(aws_config(**{"tiketi:secrets": {"recoveryWindowDays": days}})) == [
+        f"tiketi:secrets.recoveryWindowDays: {days} is not a Secrets Manager recovery window; expected 0 or 7 to 30"]
+
+
+def test_the_default_recovery_window_is_seven_days():
+    assert parse_aws().secrets.recovery_window_days == 7
