@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -107,3 +108,10 @@ def test_did_you_mean_names_only_close_candidates():
 
 def test_the_package_exports_the_entry_points():
     assert set(config_package.__all__) == {"ConfigError", "StackConfig", "load_stack_config", "parse_stack_config"}
+
+
+def test_config_tests_mirror_the_config_modules():
+    root = Path(__file__).resolve().parents[2]
+    modules = {p.stem for p in (root / "components" / "config").glob("*.py") if p.stem != "__init__"}
+    tests = {p.stem.removeprefix("test_") for p in (root / "tests" / "config").glob("test_*.py")}
+    assert modules == tests
