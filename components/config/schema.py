@@ -7,6 +7,7 @@ file repeats a default (tests/config/test_stack.py).
 
 from __future__ import annotations
 
+import ipaddress
 import types
 import typing
 from collections.abc import Iterator
@@ -138,7 +139,8 @@ def describe_type(annotation: Any, field_metadata: list[Any] | None = None) -> s
         return f"{words} ({', '.join(sizes)})" if sizes else words
     if origin is dict:
         return f"map of text to {describe_type(typing.get_args(inner)[1])}"
-    return getattr(inner, "__name__", str(inner)).replace("IPv4Network", "IPv4 CIDR").replace("str", "text")
+    names = {str: "text", ipaddress.IPv4Network: "IPv4 CIDR"}
+    return names.get(inner, getattr(inner, "__name__", str(inner)))
 
 
 def _range(metadata: list[Any]) -> str:
