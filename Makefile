@@ -7,12 +7,13 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all preview up bench clean local-up local-down policy-test set-image urns docs
+.PHONY: help venv test lint render render-all render-diff preview up bench clean local-up local-down policy-test set-image urns docs
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
 	@echo "make render STACK=<stack> offline render of one stack into build/<stack>/ (no cloud, no Pulumi CLI)"
 	@echo "make render-all           render every stack: $(STACKS)"
+	@echo "make render-diff BASE=<ref> [STACK=<stack>]  what the working tree changes against a git ref (exit 1: changes)"
 	@echo "make preview STACK=<stack> pulumi preview (needs the Pulumi CLI, a backend and cloud credentials)"
 	@echo "make up STACK=<stack>     pulumi up (same requirements)"
 	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
@@ -44,10 +45,15 @@ endef
 
 render: venv
 	$(call require_stack,render)
-	$(BIN)/python -m tools.harness.render $(STACK)
+	$(BIN)/python -m tools.harness.render $(STACK) $(if $(VERBOSE),--verbose)
 
 render-all: venv
-	@for stack in $(STACKS); do $(BIN)/python -m tools.harness.render $$stack --quiet || exit 1; done
+	$(BIN)/python -m tools.harness.render $(STACKS) --quiet
+
+# Exit status 1 means "there are changes" (0: none, 2: error), so a script can tell them apart.
+render-diff: venv
+	@if [ -z "$(BASE)" ]; then echo "error: say which git ref to compare with, e.g. make render-diff BASE=origin/main" >&2; exit 2; fi
+	$(BIN)/python -m tools.harness.render_diff --base "$(BASE)" $(foreach s,$(STACK),--stack $(s)) $(if $(MARKDOWN),--markdown "$(MARKDOWN)")
 
 define require_pulumi
 	@command -v pulumi >/dev/null 2>&1 || { \

@@ -31,6 +31,7 @@ class FakeCloud(pulumi.runtime.Mocks):
         self.default_region = region
         self.region = region
         self._provider_regions: dict[str, str] = {}
+        self.invokes: list[dict] = []  # every data-source call and its answer (the diagram names prefix lists by them)
 
     # --- resources -------------------------------------------------------------------
 
@@ -71,7 +72,9 @@ class FakeCloud(pulumi.runtime.Mocks):
             raise NotImplementedError(
                 f"the mock engine has no answer for invoke {args.token}; add one to tools/harness/fake_cloud.py"
             )
-        return answer(self, args.args)
+        result = answer(self, args.args)
+        self.invokes.append({"token": args.token, "args": dict(args.args), "result": result})
+        return result
 
 
 def _vpc_like(cloud: FakeCloud, name: str, state: dict) -> dict:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,11 +75,12 @@ class Registration:
 class RecordingMonitor(mocks.MockMonitor):
     """A MockMonitor that also keeps parent, provider, component outputs and stack exports."""
 
-    def __init__(self, cloud: FakeCloud):
+    def __init__(self, cloud: FakeCloud, progress: Callable[[int], None] | None = None):
         super().__init__(cloud)
         self.registrations: list[Registration] = []
         self.resource_outputs: dict[str, dict[str, Any]] = {}
         self.stack_urn: str | None = None
+        self.progress = progress
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The URN the engine gives (``Deployment.generateURN``): the parent's whole qualified type,
@@ -117,6 +118,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 aliases=tuple(_alias_spec(alias) for alias in request.aliases),
             )
         )
+        if self.progress is not None:
+            self.progress(len(self.registrations))
         return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
@@ -162,6 +165,7 @@ class ProgramRun:
     registrations: list[Registration]
     resource_outputs: dict[str, dict[str, Any]]
     stack_outputs: dict[str, Any]
+    invokes: tuple[dict[str, Any], ...] = ()  # what the program asked the fake cloud: token, args, result
 
 
 def load_stack_config_file(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:
@@ -210,12 +214,17 @@ def run_program(
     stack: str,
     config_overrides: Mapping[str, str] | None = None,
     program: Path = ROOT / "__main__.py",
+    progress: Callable[[int], None] | None = None,
 ) -> ProgramRun:
-    """Evaluate ``__main__.py`` for ``stack`` on the mock engine and return what it registered."""
+    """Evaluate ``__main__.py`` for ``stack`` on the mock engine and return what it registered.
+
+    ``progress`` is called with the number of registrations so far after each one (the render's
+    terminal progress line).
+    """
     config, secret_keys = load_stack_config_file(stack)
     config.update(config_overrides or {})
     cloud = FakeCloud(stack=stack, region=config.get("aws:region", "ap-northeast-2"))
-    monitor = RecordingMonitor(cloud)
+    monitor = RecordingMonitor(cloud, progress)
 
     # A fresh root, config and settings per run: exports and the root stack otherwise leak
     # from one run into the next (DESIGN.md section 5).
@@ -251,5 +260,6 @@ def run_program(
         registrations=list(monitor.registrations),
         resource_outputs=dict(monitor.resource_outputs),
         stack_outputs=monitor.resource_outputs.get(monitor.stack_urn or "", {}),
+        invokes=tuple(cloud.invokes),
     )
 
