@@ -93,7 +93,7 @@ def test_composition_order_is_read_from_the_program():
 
 
 def test_render_fails_with_the_config_message(tmp_path, capsys, monkeypatch):
-    def failing_run(stack, progress=None):
+    def failing_run(stack):
         from tools.harness.mock_engine import run_program
 
         return run_program(stack, config_overrides={"tiketi:platform": "gke"})

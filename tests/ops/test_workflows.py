@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -17,6 +19,11 @@ from tools.ops import notify_discord
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+BIN = Path(sys.executable).parent
+# Written before the workflows had to pass zizmor and actionlint (unpinned actions, credentials
+# persisted by checkout, deprecated runtimes): issue 18 brings them up to the bar. strict=True makes
+# the marker fail once a file passes, so it is removed then.
+NOT_YET_LINTED = {"deploy.yml", "pull-request.yml"}
 
 
 def load(path: Path) -> dict:
@@ -32,8 +39,77 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([A-Za-z0-9_./-]+):", makefile, flags=re.MULTILINE))
 
 
-def test_there_are_a_pull_request_and_a_deploy_workflow():
-    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "pull-request.yml"]
+def test_there_are_pull_request_deploy_and_render_diff_workflows():
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "pull-request.yml", "render-diff-comment.yml",
+                                           "render-diff.yml"]
+
+
+def lint_marks(path: Path) -> list:
+    if path.name in NOT_YET_LINTED:
+        return [pytest.mark.xfail(strict=True, reason="predates the workflow linters; issue 18")]
+    return []
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name, marks=lint_marks(p)) for p in WORKFLOWS])
+def test_workflow_passes_zizmor(path):
+    done = subprocess.run([str(BIN / "zizmor"), "--offline", "--no-progress", "--persona=pedantic", str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name, marks=lint_marks(p)) for p in WORKFLOWS])
+def test_workflow_passes_actionlint(path):
+    done = subprocess.run([str(BIN / "actionlint"), "-no-color", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_linters_catch_an_unsafe_workflow(tmp_path):
+    unsafe = tmp_path / "unsafe.yml"
+    unsafe.write_text("on: pull_request_target\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - uses: actions/checkout@v4\n      - run: echo ${{ github.event.pull_request.title }}\n")
+    zizmor = subprocess.run([str(BIN / "zizmor"), "--offline", "--no-progress", str(unsafe)], capture_output=True,
+                            text=True)
+    assert zizmor.returncode != 0 and "template-injection" in zizmor.stdout
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ foo }}\n")
+    actionlint = subprocess.run([str(BIN / "actionlint"), "-no-color", str(broken)], capture_output=True, text=True)
+    assert actionlint.returncode != 0 and "undefined variable" in actionlint.stdout
+
+
+def test_render_diff_runs_the_pull_request_without_secrets_or_write_access():
+    workflow = load(ROOT / ".github/workflows/render-diff.yml")
+    assert workflow["on"] == {"pull_request": {"branches": ["main"]}}
+    assert workflow["permissions"] == {"contents": "read"}
+    [job] = workflow["jobs"].values()
+    assert "permissions" not in job and "secrets" not in json.dumps(workflow)
+    checkout = job["steps"][0]
+    assert checkout["with"]["persist-credentials"] is False and checkout["with"]["fetch-depth"] == 0
+    run = next(s for s in job["steps"] if "run" in s)["run"]
+    assert 'make render-diff BASE="origin/$BASE_REF" MARKDOWN=build/render-diff/comment.md' in run
+    assert '"$status" -le 1' in run  # exit 1 means "changes", not a failure
+    upload = job["steps"][-1]
+    assert upload["with"]["name"] == "render-diff" and upload["with"]["path"] == "build/render-diff/"
+
+
+def test_the_comment_is_posted_by_a_workflow_that_runs_no_pull_request_code():
+    workflow = load(ROOT / ".github/workflows/render-diff-comment.yml")
+    assert workflow["on"] == {"workflow_run": {"workflows": ["render-diff"], "types": ["completed"]}}
+    assert workflow["permissions"] == {}
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert not [s for s in job["steps"] if "uses" in s]  # no checkout, no third-party action
+    script = job["steps"][0]["run"]
+    assert '"$pr_head" != "$HEAD_SHA"' in script and "-F body=@body.md" in script
+    assert "${{" not in script  # every event value reaches the shell through env
+
+
+@pytest.mark.parametrize("name", ["render-diff.yml", "render-diff-comment.yml"])
+def test_actions_are_pinned_to_a_commit_with_the_version_in_a_comment(name):
+    text = (ROOT / ".github/workflows" / name).read_text()
+    for match in re.finditer(r"uses: (\S+)@(\S+)(.*)", text):
+        action, ref, rest = match.groups()
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action}@{ref} is not pinned to a commit"
+        assert re.fullmatch(r" # v\d+\.\d+\.\d+", rest), f"{action}: say the version in a comment"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -56,7 +132,8 @@ def test_workflows_only_call_make_targets_that_exist(path):
     for job in load(path)["jobs"].values():
         for step in job.get("steps", []):
             for command in re.findall(r"\bmake ([^\n;&|]+)", step.get("run", "")):
-                for target in command.split():
+                # VAR=value words set make variables; a trailing backslash continues the line.
+                for target in (w for w in command.split() if "=" not in w and w != "\\"):
                     assert target in targets, f"{path.name}: make {target} is not a Makefile target"
 
 

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from tools.harness import inventory, summary
-from tools.harness.artifacts import archive_bytes, kubernetes_objects, lambda_archives
+from tools.harness import artifacts, inventory, summary
+from tools.harness.artifacts import archive_bytes, lambda_archives
 from tools.harness.deploy_order import check_deploy_order
 from tools.harness.invariants import check_all
 from tools.harness.mock_engine import ROOT, ProgramError, available_stacks, run_program
@@ -38,8 +38,13 @@ from tools.harness.policy_check import check as check_policies
 from tools.harness.review import cost, diagram
 from tools.harness.snapshot import Snapshot
 
-# Kept importable from here: tests and older callers use render.mask.
+# Kept importable from here: tests and older callers use render.mask and render.kubernetes_objects(snap).
 mask = inventory.mask
+
+
+def kubernetes_objects(snap: Snapshot) -> list[tuple[str, dict[str, Any]]]:
+    """Every Kubernetes object of a program run, as the manifest the provider applies, in apply order."""
+    return artifacts.kubernetes_objects([e for e in inventory.entries(snap) if artifacts.is_kubernetes_object(e)])
 
 
 class Progress:
@@ -77,7 +82,7 @@ def write(snap: Snapshot, out: Path) -> dict[str, Any]:
     model = diagram.build(doc)
     (out / "architecture.svg").write_text(diagram.svg(model))
     (out / "architecture.mmd").write_text(diagram.mermaid(model))
-    objects = kubernetes_objects(doc["resources"])
+    objects = artifacts.kubernetes_objects(doc["resources"])
     if objects:
         (out / "kubernetes").mkdir()
         for index, (name, manifest) in enumerate(objects):
@@ -97,7 +102,8 @@ def render_stack(stack: str, out_root: Path, verbose: bool, quiet: bool, progres
     started = time.perf_counter()
     progress.stack = stack
     try:
-        snap = Snapshot(run_program(stack, progress=progress.registered))
+        # Without a terminal there is nothing to show (and callers may stand in a one-argument run_program).
+        snap = Snapshot(run_program(stack, progress=progress.registered) if progress.enabled else run_program(stack))
     except ProgramError as error:
         progress.done()
         print(f"render {stack}: the program failed:\n{error}", file=sys.stderr)

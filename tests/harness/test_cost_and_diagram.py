@@ -1,0 +1,156 @@
+"""The monthly cost estimate (prices.yaml, keyed by resource type) and the diagram drawn from the registrations."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import AWS_STACKS, STACKS, snapshot_of
+from tools.harness import inventory
+from tools.harness.mock_engine import ROOT, run_program
+from tools.harness.review import cost, diagram
+from tools.harness.snapshot import Snapshot
+
+TABLE = cost.price_table()
+HOURS = TABLE["hours_per_month"]
+
+
+def doc_of(snap: Snapshot) -> dict:
+    return inventory.normalise(json.loads(inventory.dumps(inventory.document(snap))))
+
+
+def line(lines: list[cost.Line], resource: str, what: str) -> cost.Line:
+    [found] = [ln for ln in lines if ln.resource == resource and ln.what.startswith(what)]
+    return found
+
+
+# --- cost ---------------------------------------------------------------------------------------
+
+
+def test_the_price_table_names_a_source_and_both_regions_for_every_price():
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", TABLE["compiled"])
+    for key, price in TABLE["prices"].items():
+        assert price["source"] in TABLE["sources"], key
+        assert isinstance(price["ap-northeast-2"], float | int) and isinstance(price["us-east-1"], float | int), key
+        assert set(price.get("checked", [])) <= {"ap-northeast-2", "us-east-1"}, key
+    for family in TABLE["instances"].values():
+        assert family["source"] in TABLE["sources"]
+    assert all(s["url"].startswith("https://aws.amazon.com/") for s in TABLE["sources"].values())
+
+
+def test_every_aws_type_the_stacks_register_is_priced_or_free():
+    for stack in STACKS:
+        assert cost.unpriced_types(doc_of(snapshot_of(stack))["resources"]) == [], stack
+
+
+def test_every_size_the_stack_files_choose_has_a_price_in_both_regions():
+    for stack in AWS_STACKS:
+        config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        chosen = [("rds-postgresql", config["tiketi:database"]["instanceClass"]),
+                  ("elasticache", config["tiketi:cache"]["nodeType"])]
+        chosen += [("ec2", t) for t in config["tiketi:cluster"]["instanceTypes"]]
+        for family, size in chosen:
+            row = TABLE["instances"][family][size]
+            assert {"ap-northeast-2", "us-east-1"} <= set(row), f"{stack}: {size}"
+    assert {"kafka.t3.small", "kafka.m5.large", "kafka.m7g.large"} <= set(TABLE["instances"]["msk"])
+
+
+def test_prod_lines_follow_the_configuration(prod):
+    lines = cost.estimate(doc_of(prod))
+    nat = TABLE["prices"]["nat_gateway_hour"]["ap-northeast-2"]
+    gateways = [ln for ln in lines if ln.what == "NAT gateway"]
+    assert len(gateways) == 3 and all(ln.monthly == round(nat * HOURS, 2) for ln in gateways)
+    r6g = TABLE["instances"]["rds-postgresql"]["db.r6g.large"]["ap-northeast-2"]
+    database = line(lines, "database-instance", "PostgreSQL db.r6g.large Multi-AZ")
+    assert (database.quantity, database.monthly) == (f"2 × {HOURS} h", round(2 * HOURS * r6g, 2))
+    nodes = line(lines, "cluster-nodes", "EKS nodes m7g.xlarge")
+    assert nodes.quantity == f"4 nodes × {HOURS} h"
+    assert line(lines, "cdn-waf", "WAF web ACL").monthly == 5.0
+    assert line(lines, "cdn-distribution", "CloudFront data").assumption == "500 GB a month"
+    assert line(lines, "cdn-edge", "Lambda@Edge requests").assumption == "20 million viewer requests a month"
+
+
+def test_changing_the_instance_class_changes_the_cost_by_its_price_difference(prod):
+    base = doc_of(prod)
+    head = copy.deepcopy(base)
+    [instance] = [e for e in head["resources"] if e["type"] == "aws:rds/instance:Instance"]
+    instance["inputs"]["instanceClass"] = "db.r7g.large"
+    classes = TABLE["instances"]["rds-postgresql"]
+    expected = (classes["db.r7g.large"]["ap-northeast-2"] - classes["db.r6g.large"]["ap-northeast-2"]) * HOURS * 2
+    assert cost.total(cost.estimate(head)) - cost.total(cost.estimate(base)) == pytest.approx(expected, abs=0.011)
+
+
+def test_an_instance_class_changed_in_the_stack_file_moves_the_estimate(staging):
+    """End to end: the program registers the configured class, the estimate prices it."""
+    database = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())["config"]["tiketi:database"]
+    bigger = Snapshot(run_program("staging", {"tiketi:database": json.dumps({**database,
+                                                                                "instanceClass": "db.m6g.large"})}))
+    classes = TABLE["instances"]["rds-postgresql"]
+    old, new = classes[database["instanceClass"]]["ap-northeast-2"], classes["db.m6g.large"]["ap-northeast-2"]
+    expected = (new - old) * HOURS
+    delta = cost.total(cost.estimate(doc_of(bigger))) - cost.total(cost.estimate(doc_of(staging)))
+    assert database["multiAz"] is False
+    assert delta == pytest.approx(expected, abs=0.011)
+
+
+def test_the_local_stack_costs_nothing(local):
+    assert cost.estimate(doc_of(local)) == []
+    assert "$0.00: this stack creates no AWS resources" in cost.markdown(doc_of(local))
+
+
+# --- diagram ------------------------------------------------------------------------------------
+
+
+def edges(snap: Snapshot) -> set[tuple[str, str, str]]:
+    model = diagram.build(doc_of(snap))
+    return {(model.label_of(e.source), model.label_of(e.target), e.label) for e in model.edges}
+
+
+def test_prod_diagram_follows_the_traffic(prod):
+    found = edges(prod)
+    assert {
+        ("viewers", "CloudFront", "443"),
+        ("CloudFront", "ALB", "443"),                       # the CloudFront prefix list on the ALB's group
+        ("CloudFront", "S3", "origin"),
+        ("WAF", "CloudFront", "filters"),
+        ("ALB", "gateway-service", "3001"),                 # TargetGroupBinding
+        ("gateway-service", "ticket-service", ""),          # NetworkPolicy allow-gateway-to-services
+        ("gateway-service", "auth-service", ""),
+        ("workloads", "RDS Proxy", "5432"),                 # pods use the node group's security group
+        ("workloads", "ElastiCache redis cache.r6g.large", "6379"),
+        ("RDS Proxy", "RDS PostgreSQL db.r6g.large", "5432"),
+        ("SQS FIFO queue", "λ tiketi-prod-ticket-worker", "poll"),
+        ("SQS FIFO queue", "SQS DLQ", "dead letters"),
+        ("λ tiketi-prod-ticket-worker", "internal ALB", "80"),
+        ("internal ALB", "ticket-service", "3002"),
+    } <= found
+    assert not [e for e in found if e[0] == "internet"]     # no open ingress in prod
+    model = diagram.build(doc_of(prod))
+    assert {g.label.split(" ")[0] for g in model.groups.values()} >= {"network", "cdn", "database", "workloads"}
+
+
+def test_staging_diagram_has_no_proxy_and_no_waf(staging):
+    found = edges(staging)
+    assert ("workloads", "RDS PostgreSQL db.t4g.medium", "5432") in found
+    assert not [e for e in found if "RDS Proxy" in e or "WAF" in e]
+    assert ("internal ALB", "ticket-service", "3002") in found
+
+
+def test_local_diagram_shows_nodeports_and_policies(local):
+    found = edges(local)
+    assert {("host (kind NodePorts)", "frontend", "30000"), ("host (kind NodePorts)", "gateway-service", "30001"),
+            ("promtail", "loki", "3100"), ("grafana", "loki", "3100"),
+            ("workloads", "local-platform", "")} <= found
+
+
+def test_svg_and_mermaid_name_every_node(prod):
+    model = diagram.build(doc_of(prod))
+    svg, mermaid = diagram.svg(model), diagram.mermaid(model)
+    assert svg.startswith("<svg ") and svg.rstrip().endswith("</svg>")
+    for node in model.nodes.values():
+        assert (node.label.replace("&", "&amp;") in svg and f'["{node.label}"]' in mermaid) or node.group == "external"
+    assert mermaid.count("subgraph ") == len(model.groups)
