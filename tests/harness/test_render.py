@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -167,3 +168,22 @@ def test_lambda_archives_have_stable_bytes(tmp_path):
     assert {info.date_time for info in zipped.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert {info.external_attr >> 16 for info in zipped.infolist()} == {0o100644}
     assert zipfile.ZipFile(BytesIO(archive_bytes(archive, masked=True))).read("config.json") == b"[secret]"
+
+
+def test_progress_is_shown_only_on_a_terminal():
+    class Stream(io.StringIO):
+        def __init__(self, tty: bool):
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    shown, hidden = render.Progress(Stream(True)), render.Progress(Stream(False))
+    for progress in (shown, hidden):
+        progress.stack = "prod"
+        progress.registered(120)
+        progress.done()
+    assert shown.stream.getvalue() == ("\r\033[Kprod: evaluating the program on the mock engine, 120 resources "
+                                       "registered\r\033[K")
+    assert hidden.stream.getvalue() == ""

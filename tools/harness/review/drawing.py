@@ -72,31 +72,37 @@ def svg(model: Model) -> str:
     positions: dict[str, tuple[float, float, float, float]] = {}  # id -> x, y, w, h
     body: list[str] = []
     width = height = 0.0
-    for index, column in enumerate(columns(model)):
-        x, y = 20 + index * (GROUP_W + GAP_X), 40.0
+    x = 20.0
+    for column in columns(model):
+        # Wide enough for the longest label in the column (about 6.6 px a character at 12 px).
+        labels = [model.groups[u].label if u in model.groups else model.nodes[u].label for u in column]
+        labels += [model.nodes[n].label for u in column if u in model.groups for n in model.groups[u].nodes]
+        w = max(GROUP_W, int(max(len(label) for label in labels) * 6.6) + 40)
+        y = 40.0
         for unit in column:
             if unit in model.groups:
                 group = model.groups[unit]
                 h = HEADER + max(1, len(group.nodes)) * (NODE_H + 6) + 6
-                positions[unit] = (x, y, GROUP_W, h)
+                positions[unit] = (x, y, w, h)
                 colour = TIER_COLOURS.get(group.tier, "#f7f7f7")
-                body.append(f'<rect x="{x}" y="{y}" width="{GROUP_W}" height="{h}" rx="8" fill="{colour}" '
+                body.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="8" fill="{colour}" '
                             f'stroke="#8a94a6"/>')
                 body.append(f'<text x="{x + 8}" y="{y + 16}" class="g">{escape(group.label)}</text>')
                 for row, nid in enumerate(group.nodes):
                     ny = y + HEADER + row * (NODE_H + 6)
-                    positions[nid] = (x + 10, ny, GROUP_W - 20, NODE_H)
-                    body.append(f'<rect x="{x + 10}" y="{ny}" width="{GROUP_W - 20}" height="{NODE_H}" rx="5" '
+                    positions[nid] = (x + 10, ny, w - 20, NODE_H)
+                    body.append(f'<rect x="{x + 10}" y="{ny}" width="{w - 20}" height="{NODE_H}" rx="5" '
                                 f'fill="#ffffff" stroke="#5b6b85"/>')
                     body.append(f'<text x="{x + 18}" y="{ny + 17}">{escape(model.nodes[nid].label)}</text>')
             else:
                 h = NODE_H + 8
-                positions[unit] = (x, y, GROUP_W, h)
-                body.append(f'<rect x="{x}" y="{y}" width="{GROUP_W}" height="{h}" rx="17" fill="#fff8d6" '
+                positions[unit] = (x, y, w, h)
+                body.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="17" fill="#fff8d6" '
                             f'stroke="#b08900"/>')
                 body.append(f'<text x="{x + 14}" y="{y + 21}">{escape(model.nodes[unit].label)}</text>')
             y += h + GAP_Y
-            width, height = max(width, x + GROUP_W + 20), max(height, y + 10)
+            width, height = max(width, x + w + 20), max(height, y + 10)
+        x += w + GAP_X
     for edge in model.edges:
         sx, sy, sw, sh = positions[edge.source]
         tx, ty, _, th = positions[edge.target]
