@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,26 @@ def test_make_render_diff_requires_a_base():
     done = subprocess.run([shutil.which("make"), "-s", "render-diff"], cwd=ROOT, capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable})
     assert done.returncode == 2 and "make render-diff BASE=origin/main" in done.stderr
+
+
+def test_render_diff_renders_the_base_in_a_worktree_with_its_own_render(base, monkeypatch, tmp_path):
+    """The plumbing, with the two renders stood in: a worktree of the base, one salt for both, cleaned up."""
+    calls = []
+
+    def fake_render(python, tree, module, stacks, out, env):
+        calls.append((Path(tree) == ROOT, module, tuple(stacks), env[inventory.SECRET_SALT_ENV]))
+        doc = copy.deepcopy(base)
+        if Path(tree) != ROOT:  # the base lacks the audit queue the working tree adds
+            doc["resources"] = [e for e in doc["resources"] if e["name"] != "queue-dlq"]
+        (out / "prod").mkdir(parents=True)
+        (out / "prod" / "resources.json").write_text(inventory.dumps(doc))
+        return ""
+
+    monkeypatch.setattr(render_diff, "run_render", fake_render)
+    diffs, heads = render_diff.render_both("HEAD", ["prod"], tmp_path)
+    assert [(d.stack, d.count("add")) for d in diffs] == [("prod", 1)]
+    assert heads["prod"]["stack"] == "prod"
+    assert sorted(calls)[0][:3] == (False, "tools.harness.render", ("prod",))  # the base's own render module
+    assert sorted(calls)[1][:3] == (True, "tools.harness.render", ("prod",))
+    assert calls[0][3] == calls[1][3] and len(calls[0][3]) == 32  # one random salt for both renders
+    assert str(tmp_path / "base-tree") not in render_diff.git("worktree", "list")
