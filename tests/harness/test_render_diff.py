@@ -196,3 +196,20 @@ def test_render_diff_renders_the_base_in_a_worktree_with_its_own_render(base, mo
     assert sorted(calls)[1][:3] == (True, "tools.harness.render", ("prod",))
     assert calls[0][3] == calls[1][3] and len(calls[0][3]) == 32  # one random salt for both renders
     assert str(tmp_path / "base-tree") not in render_diff.git("worktree", "list")
+
+
+def test_replacements_the_provider_decides_from_old_and_new_values(base):
+    head, by_name = edited(base)
+    [rule] = [e for e in head["resources"] if e["type"].endswith("SecurityGroupIngressRule")
+              and e["inputs"].get("prefixListId")]
+    rule["inputs"].pop("prefixListId")
+    rule["inputs"]["cidrIpv4"] = "203.0.113.0/24"
+    group = by_name["cache-replication-group"]
+    group["inputs"]["engineVersion"] = "6.2"
+    text = lines(compare(base, head))
+    assert "    because engineVersion goes down from 7.1 to 6.2" in text
+    assert "    because the rule's source changes from prefixListId to cidrIpv4" in text
+    assert text[0] == "== prod: 0 to add, 0 to remove, 0 to update, 3 to replace =="
+    # The ConfigMap takes the Redis endpoint from the group and replaces on data changes (immutable by default).
+    assert "-/+ kubernetes:core/v1:ConfigMap workloads-config  (REPLACED)" in text
+    assert "    because data comes from cache-replication-group, which is replaced" in text

@@ -17,7 +17,7 @@ from typing import Any
 from tools.harness.artifacts import is_kubernetes_object, manifest_yaml
 from tools.harness.inventory import MASK, is_masked
 from tools.harness.review import cost
-from tools.harness.review.replacements import forces_replacement
+from tools.harness.review.replacements import conditional_replacement, forces_replacement
 
 MISSING = object()
 
@@ -167,8 +167,10 @@ def compare(base: dict[str, Any] | None, head: dict[str, Any] | None) -> StackDi
             if old.get("provider") != new.get("provider"):
                 changes.append(Change("(provider)", old.get("provider"), new.get("provider")))
             if changes or old_urn != urn:
-                replaces = any(c.replaces and not c.ignored for c in changes)
+                reason = conditional_replacement(new["type"], old["inputs"], new["inputs"]) if changes else None
+                replaces = any(c.replaces and not c.ignored for c in changes) or reason is not None
                 diffs[urn] = ResourceDiff("replace" if replaces else "update", urn, new["type"], new["name"], changes,
+                                          because=[reason] if reason else [],
                                           moved_from=old_urn if old_urn != urn else None)
     _cascade(diffs, head_by, providers)
     for d in diffs.values():

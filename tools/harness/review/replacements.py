@@ -8,8 +8,10 @@ Where the lists come from (the providers' own code, which their schemas and docs
   and ``helm_release.go`` (``.name``, ``.namespace``), read at commit 94977969d (2026-07-01).
 - AWS: pulumi-aws bridges terraform-provider-aws, whose ``ForceNew: true`` schema attributes
   (``RequiresReplace`` plan modifiers for plugin-framework resources) become Pulumi's replacements.
-  ``internal/service/<service>/<resource>.go``; the EKS node group and RDS instance schemas were
-  re-read for this table (``READ``), the others transcribed from the same files' schemas.
+  ``internal/service/<service>/<resource>.go``; the schemas of the types in ``READ`` were re-read
+  for this table (at the commits the index holds), the others transcribed from the same files.
+  Replacements a provider decides in its CustomizeDiff/ModifyPlan (a downgrade, a changed rule
+  source) are functions of the old and new inputs in ``CONDITIONAL``.
 
 Paths are Pulumi (camelCase) input names; ``a.b`` is a nested field, ``[*]`` any list element.
 How the table stays honest: tests/harness/test_render_diff.py fails when any stack registers a
@@ -22,7 +24,9 @@ from typing import Any
 
 TF = "terraform-provider-aws internal/service/"
 K8S = "pulumi-kubernetes provider/pkg/provider/diff.go"
-READ = frozenset({"aws:eks/nodeGroup:NodeGroup", "aws:rds/instance:Instance"})
+READ = frozenset({"aws:eks/nodeGroup:NodeGroup", "aws:rds/instance:Instance", "aws:eks/cluster:Cluster",
+                  "aws:elasticache/replicationGroup:ReplicationGroup", "aws:lb/targetGroup:TargetGroup",
+                  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"})
 
 AWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aws:ec2/vpc:Vpc": (TF + "ec2/vpc_.go", ("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength")),
@@ -81,8 +85,8 @@ AWS: dict[str, tuple[str, tuple[str, ...]]] = {
                                                                      "dbInstanceIdentifier", "dbClusterIdentifier")),
     "aws:elasticache/replicationGroup:ReplicationGroup": (TF + "elasticache/replication_group.go", (
         "replicationGroupId", "subnetGroupName", "atRestEncryptionEnabled", "kmsKeyId", "port",
-        "snapshotArns", "snapshotName", "globalReplicationGroupId", "preferredCacheClusterAzs",
-        "dataTieringEnabled", "networkType")),
+        "snapshotArns", "snapshotName", "globalReplicationGroupId", "securityGroupNames", "dataTieringEnabled",
+        "networkType")),
     "aws:elasticache/subnetGroup:SubnetGroup": (TF + "elasticache/subnet_group.go", ("name",)),
     "aws:elasticache/parameterGroup:ParameterGroup": (TF + "elasticache/parameter_group.go", ("name", "family",
                                                                                               "description")),
@@ -111,9 +115,11 @@ AWS: dict[str, tuple[str, tuple[str, ...]]] = {
         TF + "s3/bucket_lifecycle_configuration.go", ("bucket", "expectedBucketOwner")),
     "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": (TF + "s3/bucket_cors_configuration.go",
                                                               ("bucket", "expectedBucketOwner")),
+    # vpcConfig subnets and security groups are updated in place (UpdateClusterConfig).
     "aws:eks/cluster:Cluster": (TF + "eks/cluster.go", (
-        "name", "roleArn", "vpcConfig.subnetIds", "vpcConfig.securityGroupIds", "kubernetesNetworkConfig",
-        "outpostConfig", "accessConfig.bootstrapClusterCreatorAdminPermissions", "bootstrapSelfManagedAddons")),
+        "name", "roleArn", "kubernetesNetworkConfig.ipFamily", "kubernetesNetworkConfig.serviceIpv4Cidr",
+        "outpostConfig.controlPlaneInstanceType", "outpostConfig.controlPlanePlacement", "remoteNetworkConfig",
+        "accessConfig.bootstrapClusterCreatorAdminPermissions", "bootstrapSelfManagedAddons")),
     "aws:eks/nodeGroup:NodeGroup": (TF + "eks/node_group.go", (
         "amiType", "capacityType", "clusterName", "diskSize", "instanceTypes", "launchTemplate.id",
         "launchTemplate.name", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds")),
@@ -169,6 +175,49 @@ KUBERNETES: dict[str, tuple[str, ...]] = {
     "helm.sh/v3:Release": ("name", "namespace"),
 }
 KUBERNETES_METADATA = ("metadata.name", "metadata.namespace")
+
+
+def _rule_source(inputs: dict[str, Any]) -> str | None:
+    return next((k for k in ("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId") if inputs.get(k)),
+                None)
+
+
+def _version(text: Any) -> tuple[int, ...]:
+    return tuple(int(p) for p in str(text or "0").split(".") if p.isdigit())
+
+
+def _changed_rule_source(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    # ModifyPlan: "When you modify a rule, you cannot change the rule's source type."
+    before, after = _rule_source(old), _rule_source(new)
+    return f"the rule's source changes from {before} to {after}" if before != after else None
+
+
+def _engine_downgrade(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    # customizeDiffEngineVersionForceNewOnDowngrade / customizeDiffEngineForceNewOnDowngrade
+    if old.get("engine") == "valkey" and new.get("engine") == "redis":
+        return "the engine goes back from valkey to redis"
+    if _version(new.get("engineVersion")) < _version(old.get("engineVersion")):
+        return f"engineVersion goes down from {old.get('engineVersion')} to {new.get('engineVersion')}"
+    return None
+
+
+def _encryption_removed(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    # ForceNewIfChange("encryption_config"): envelope encryption cannot be turned off.
+    return "encryptionConfig is removed" if old.get("encryptionConfig") and not new.get("encryptionConfig") else None
+
+
+CONDITIONAL: dict[str, Any] = {
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _changed_rule_source,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _changed_rule_source,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _engine_downgrade,
+    "aws:eks/cluster:Cluster": _encryption_removed,
+}
+
+
+def conditional_replacement(type_: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Why the provider replaces the resource for this particular change, when that depends on old and new."""
+    check = CONDITIONAL.get(type_)
+    return check(old, new) if check else None
 
 
 def source_of(type_: str) -> str | None:
