@@ -26,7 +26,7 @@ TF = "terraform-provider-aws internal/service/"
 K8S = "pulumi-kubernetes provider/pkg/provider/diff.go"
 READ = frozenset({"aws:eks/nodeGroup:NodeGroup", "aws:rds/instance:Instance", "aws:eks/cluster:Cluster",
                   "aws:elasticache/replicationGroup:ReplicationGroup", "aws:lb/targetGroup:TargetGroup",
-                  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"})
+                  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:lb/loadBalancer:LoadBalancer"})
 
 AWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aws:ec2/vpc:Vpc": (TF + "ec2/vpc_.go", ("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength")),
