@@ -13,10 +13,12 @@ The program runs in update mode (``preview=False``): in preview, unknown outputs
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import runpy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +212,24 @@ def available_stacks(root: Path = ROOT) -> list[str]:
     return sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Raise the garbage collector's thresholds while the program runs.
+
+    A run allocates a few hundred thousand short-lived objects (Outputs, futures, property
+    maps) on top of a heap holding every provider type the program imported; with the default
+    thresholds Python makes about nine full collections per prod run, each walking that whole
+    heap: about 40% of the run's CPU time. Fewer, larger young-generation collections free the
+    same garbage (the cycles are collected at the end of the run at the latest).
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def run_program(
     stack: str,
     config_overrides: Mapping[str, str] | None = None,
@@ -244,7 +264,8 @@ def run_program(
         )
     )
     try:
-        _sync_await(runtime_stack.run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+        with _fewer_collections():
+            _sync_await(runtime_stack.run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except pulumi.RunError as error:
         raise ProgramError(str(error), monitor.registrations) from None
     except Exception as error:
