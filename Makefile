@@ -74,6 +74,7 @@ up: venv
 
 bench: venv
 	$(BIN)/python -m tests.benchmarks.bench_lambdas
+	$(BIN)/python -m tests.benchmarks.bench_render
 
 # The policy pack has its own venv: pulumi-policy pins protobuf 5.x, the program needs 6.x.
 policy/venv/.installed: policy/requirements.txt
