@@ -154,3 +154,20 @@ def test_svg_and_mermaid_name_every_node(prod):
     for node in model.nodes.values():
         assert (node.label.replace("&", "&amp;") in svg and f'["{node.label}"]' in mermaid) or node.group == "external"
     assert mermaid.count("subgraph ") == len(model.groups)
+
+
+def test_an_msk_cluster_is_priced_when_it_lands(prod):
+    """Issue 15 adds MSK: the table is keyed by type, so its brokers and storage are priced on arrival."""
+    doc = doc_of(prod)
+    doc["resources"].append({
+        "urn": "urn:pulumi:prod::tiketi::tiketi:messaging:Kafka$aws:msk/cluster:Cluster::kafka-cluster",
+        "type": "aws:msk/cluster:Cluster", "name": "kafka-cluster", "parent": None, "provider": None,
+        "custom": True, "dependencies": {},
+        "inputs": {"numberOfBrokerNodes": 3, "brokerNodeGroupInfo": {
+            "instanceType": "kafka.m7g.large", "storageInfo": {"ebsStorageInfo": {"volumeSize": 100}}}}})
+    lines = cost.estimate(doc)
+    broker = TABLE["instances"]["msk"]["kafka.m7g.large"]["ap-northeast-2"]
+    assert line(lines, "kafka-cluster", "MSK broker").monthly == round(3 * HOURS * broker, 2)
+    storage = TABLE["prices"]["msk_storage_gb_month"]["ap-northeast-2"]
+    assert line(lines, "kafka-cluster", "MSK storage").monthly == round(300 * storage, 2)
+    assert cost.unpriced_types(doc["resources"]) == []
