@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,11 @@ def test_replacements_the_provider_decides_from_old_and_new_values(base):
     # The ConfigMap takes the Redis endpoint from the group and replaces on data changes (immutable by default).
     assert "-/+ kubernetes:core/v1:ConfigMap workloads-config  (REPLACED)" in text
     assert "    because data comes from cache-replication-group, which is replaced" in text
+
+
+def test_the_base_renders_in_this_venv_when_it_has_every_pinned_package():
+    assert render_diff.satisfies((ROOT / "requirements.txt").read_text())
+    assert render_diff.satisfies(f"# tools\npulumi=={metadata.version('pulumi')}  # the SDK\n\n")
+    assert not render_diff.satisfies("pulumi==0.0.1\n")
+    assert not render_diff.satisfies("no-such-package-here==1.0\n")
+    assert not render_diff.satisfies("pulumi>=3\n")  # not a plain pin: the base's own venv decides

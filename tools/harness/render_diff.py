@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -57,18 +59,40 @@ def render_module(tree: Path) -> str:
                           f"the oldest supported base is {OLDEST_SUPPORTED_BASE}")
 
 
+PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#]+)\s*(#.*)?$")
+
+
+def satisfies(requirements: str) -> bool:
+    """Does this interpreter have every package the requirements pin, at the pinned version?"""
+    for line in requirements.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        pin = PIN.match(line)
+        if pin is None:
+            return False  # not a plain pin: let the base's own venv decide
+        try:
+            if metadata.version(pin.group(1)) != pin.group(3):
+                return False
+        except metadata.PackageNotFoundError:
+            return False
+    return True
+
+
 def python_for(tree: Path, cache: Path) -> str:
-    """This venv when the base pins the same requirements; otherwise a cached venv of the base's."""
-    wanted = (tree / "requirements.txt").read_bytes()
-    if wanted == (ROOT / "requirements.txt").read_bytes():
+    """This venv when it has everything the base pins; otherwise a cached venv of the base's requirements."""
+    wanted = (tree / "requirements.txt").read_text()
+    if satisfies(wanted):
         return sys.executable
-    venv = cache / hashlib.sha256(wanted).hexdigest()[:16]
+    venv = cache / hashlib.sha256(wanted.encode()).hexdigest()[:16]
     python = venv / "bin" / "python"
     if not (venv / ".installed").exists():
-        print(f"render-diff: the base pins other requirements; building {venv} once (slow)", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r",
-                        str(tree / "requirements.txt")], check=True)
+        print(f"render-diff: the base pins packages this venv lacks; building {venv} once (slow)", file=sys.stderr)
+        for command in ([sys.executable, "-m", "venv", str(venv)],
+                        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r",
+                         str(tree / "requirements.txt")]):
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RenderDiffError(f"could not build the base's venv ({' '.join(command[:3])}):\n{done.stderr}")
         (venv / ".installed").touch()
     return str(python)
 
