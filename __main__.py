@@ -288,13 +288,16 @@ def build_local(config: StackConfig) -> dict[str, Any]:
         enforce_pod_security=False,
         node_ports={"gateway-service": 30001, "frontend": 30000},
     ), opts=in_kind)
-    after_namespace = pulumi.ResourceOptions(providers={"kubernetes": kind}, depends_on=[workloads])
+    # The platform waits for the namespace alone (through workloads.namespace, the Namespace's output),
+    # never for the Workloads component: depending on a component waits for every child, so the
+    # platform would wait for the Spring Deployments, which wait for the platform (a deadlock that
+    # times out every await). The services start alongside and retry until PostgreSQL answers.
     LocalPlatform("local-platform", LocalPlatformArgs(namespace=workloads.namespace,
                                                       postgres_password=generated["postgres-password"]),
-                  opts=after_namespace)
+                  opts=in_kind)
     LocalObservability("local-observability", LocalObservabilityArgs(
-        namespace=config.workloads.namespace, grafana_admin_password=generated["grafana-admin-password"]),
-        opts=after_namespace)
+        namespace=workloads.namespace, grafana_admin_password=generated["grafana-admin-password"]),
+        opts=in_kind)
     NetworkPolicies("network-policies", NetworkPoliciesArgs(namespace=workloads.namespace,
                                                             extra=local_platform_policies()), opts=in_kind)
     return local_outputs(config, workloads, generated)

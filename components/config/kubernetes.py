@@ -112,6 +112,11 @@ class WorkloadsSettings(Section):
     topology_spread: bool = Field(default=False, description="spread each service's pods across zones")
     kafka_bootstrap_servers: str | None = Field(default=None, description="external Kafka (unset: none)")
     zipkin_endpoint: str | None = Field(default=None, description="trace collector (unset: tracing off)")
+    # The first deploy of an AWS stack runs with it off (its ECR repositories are still empty); on
+    # kind it is the platform-only mode for developers who run the services from their IDE.
+    deploy_services: bool = Field(
+        default=True, description="deploy the services' Deployments, HPAs and PDBs (false: everything else only: "
+                                  "the first AWS update, kind's platform-only mode)")
 
     @field_validator("namespace")
     @classmethod

@@ -212,6 +212,11 @@ class Cluster(Component):
                 "replicaCount": 2,
                 "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT,
                                    "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+                # The chart's default (1.13.0 values.yaml: enableServiceMutatorWebhook: true) registers
+                # the mservice.elbv2.k8s.aws webhook on every Service CREATE with failurePolicy Fail:
+                # while the controller is down no Service can be created. This stack has no
+                # LoadBalancer Services (TargetGroupBindings fill Pulumi's target groups), so it is off.
+                "enableServiceMutatorWebhook": False,
             },
             opts=self._child(provider=self.provider, depends_on=[node_group]),
         )

@@ -9,13 +9,19 @@ The spec's five policies, as written there:
    backend`` pods, may send to any pod of the namespace, and may query kube-dns (53 UDP/TCP).
 5. ``allow-gateway-to-services``: gateway-service may send to ``tier: backend`` pods and kube-dns.
 
+Not in the spec, but without it default-deny isolates the frontend's egress completely and its
+server-side rendering (which fetches through the gateway) fails:
+
+6. ``allow-frontend-to-gateway``: the frontend may resolve names (kube-dns) and reach gateway-service
+   on 3001; nothing else.
+
 On AWS, what the stack needs and nothing wider (``AwsEgress``):
 
-6. ``allow-backend-to-data-services``: backend pods may reach PostgreSQL (5432: RDS Proxy
+7. ``allow-backend-to-data-services``: backend pods may reach PostgreSQL (5432: RDS Proxy
    in the app subnets, the instance in the data subnets), Redis (6379, data subnets), Kafka
    (9092/9094/9096 inside the VPC) and the AWS APIs through the VPC endpoints (443 to the VPC
    CIDR only: no path to the internet).
-7. ``allow-internal-alb-to-ticket-service``: ticket-service accepts 3002 from the app
+8. ``allow-internal-alb-to-ticket-service``: ticket-service accepts 3002 from the app
    subnets, where the internal ALB's nodes live.
 
 Additional policies (local observability, for example) come from ``extra``.
@@ -74,8 +80,16 @@ def spec_policies() -> list[tuple[str, dict]]:
     ]
 
 
+def frontend_policies() -> list[tuple[str, dict]]:
+    """Policy 6: the frontend's only way out is the gateway (and DNS to find it)."""
+    gateway = {"podSelector": {"matchLabels": {"app": "gateway-service"}}}
+    return [("allow-frontend-to-gateway", {
+        "podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Egress"],
+        "egress": [{"to": [gateway], "ports": [{"protocol": "TCP", "port": 3001}]}, DNS]})]
+
+
 def aws_policies(aws: AwsEgress) -> list[tuple[str, dict]]:
-    """Policies 6-7: the data services and AWS APIs the AWS stacks need, by address and port."""
+    """Policies 7-8: the data services and AWS APIs the AWS stacks need, by address and port."""
     tcp = [{"protocol": "TCP", "port": p} for p in KAFKA_PORTS]
     return [
         ("allow-backend-to-data-services", {
@@ -97,7 +111,8 @@ class NetworkPolicies(Component):
     TYPE = "tiketi:kubernetes:NetworkPolicies"
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
-        chosen = spec_policies() + (aws_policies(args.aws) if args.aws else []) + list(args.extra)
+        chosen = (spec_policies() + frontend_policies() + (aws_policies(args.aws) if args.aws else [])
+                  + list(args.extra))
         for policy_name, spec in chosen:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy_name}",

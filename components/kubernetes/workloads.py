@@ -11,10 +11,17 @@ dropped, a read-only root filesystem (``/tmp`` is an emptyDir), seccomp ``Runtim
 requests and limits from the spec's table, and readiness, liveness and startup probes.
 On AWS each service with a database creates it on first start (an init container running
 an idempotent ``CREATE DATABASE``): nothing outside the VPC can reach RDS to do it.
+
+First deploy: each Deployment waits for the ConfigMap and Secret it reads (on AWS the
+ConfigMap waits for RDS and ElastiCache through its values), and ``deployServices: false``
+builds everything but the Deployments (and their HPAs and PDBs), for an AWS stack whose ECR
+repositories are still empty and for the kind stack's platform-only mode.
 """
 
 from __future__ import annotations
 
+import base64
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +37,14 @@ from components.services import SERVICES, Service
 
 UID = 1001
 POSTGRES_CLIENT_IMAGE = "postgres:16.4-alpine"
+# Every init container takes this session-level advisory lock before it checks and creates its
+# database, so replicas starting together (prod runs 3 of ticket-service) never race into
+# "database already exists"; PostgreSQL releases it when psql disconnects.
+DATABASE_LOCK_KEY = 7_310_001
+# What a Spring Boot service needs besides the heap (metaspace, code cache, thread stacks, direct
+# buffers): 75 % of a 512 MiB limit left 128 MiB and the kernel OOM-killed the pod under load.
+JVM_NON_HEAP_MIB = 256
+JVM_MAX_HEAP_PERCENT = 75
 
 
 @dataclass(frozen=True)
@@ -147,8 +162,8 @@ class Workloads(Component):
         else:
             data["MANAGEMENT_TRACING_ENABLED"] = "false"
         data.update(c.extra)
-        k8s.core.v1.ConfigMap(f"{self._name}-config", metadata=self._meta(args.config_map_name), data=data,
-                              opts=self._child())
+        self._config_map = k8s.core.v1.ConfigMap(f"{self._name}-config", metadata=self._meta(args.config_map_name),
+                                                 data=data, opts=self._child())
 
         cred = args.credentials
         secret_data = {
@@ -160,8 +175,8 @@ class Workloads(Component):
         }
         if cred.redis_password is not None:
             secret_data["SPRING_DATA_REDIS_PASSWORD"] = cred.redis_password
-        k8s.core.v1.Secret(f"{self._name}-secret", metadata=self._meta(args.secret_name), type="Opaque",
-                           string_data=pulumi.Output.secret(secret_data), opts=self._child())
+        self._secret = k8s.core.v1.Secret(f"{self._name}-secret", metadata=self._meta(args.secret_name),
+                                          type="Opaque", data=secret_data_of(secret_data), opts=self._child())
 
     def _build_producer_role(self) -> pulumi.Output[str] | None:
         producer = self._args.sqs_producer
@@ -179,7 +194,7 @@ class Workloads(Component):
         return role.arn
 
     def _build_service(self, service: Service) -> None:
-        args, settings, name = self._args, self._args.settings, f"{self._name}-{service.name}"
+        settings, name = self._args.settings, f"{self._name}-{service.name}"
         labels = {"app": service.name, "tier": service.tier}
         annotations = None
         if service.name == "ticket-service" and self.ticket_service_role_arn is not None:
@@ -187,6 +202,9 @@ class Workloads(Component):
         k8s.core.v1.ServiceAccount(name, metadata=self._meta(service.name, labels, annotations),
                                    automount_service_account_token=False, opts=self._child())
         scaling = settings.autoscaling.get(service.name)
+        self._build_service_object(service, labels)
+        if not settings.deploy_services:
+            return
         k8s.apps.v1.Deployment(
             name,
             metadata=self._meta(service.name, labels),
@@ -198,17 +216,11 @@ class Workloads(Component):
                 "template": {"metadata": {"labels": labels, "annotations": _scrape_annotations(service)},
                              "spec": self._pod_spec(service)},
             },
-            # With an HPA, the HPA owns the replica count after the first deploy.
-            opts=self._child(ignore_changes=["spec.replicas"] if scaling else None),
+            # With an HPA, the HPA owns the replica count after the first deploy. The pods read the
+            # ConfigMap and Secret at start (envFrom, the init container's env): create those first.
+            opts=self._child(ignore_changes=["spec.replicas"] if scaling else None,
+                             depends_on=[self._config_map, self._secret]),
         )
-        node_port = args.node_ports.get(service.name)
-        port = {"name": "http", "port": service.port, "targetPort": "http", "protocol": "TCP"}
-        if node_port:
-            port["nodePort"] = node_port
-        k8s.core.v1.Service(name, metadata=self._meta(service.name, labels),
-                            spec={"type": "NodePort" if node_port else "ClusterIP",
-                                  "selector": {"app": service.name}, "ports": [port]},
-                            opts=self._child())
         if scaling:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 name, metadata=self._meta(service.name, labels),
@@ -218,10 +230,25 @@ class Workloads(Component):
                           "type": "Utilization", "averageUtilization": settings.cpu_target_percent}}}]},
                 opts=self._child())
         if settings.disruption_budgets and service.is_backend:
+            # maxUnavailable, not minAvailable: "minAvailable: 1" on one replica allows no eviction at
+            # all, and a managed node-group update then ends in PodEvictionFailure. AlwaysAllow lets a
+            # drain evict pods that are not Ready (a crash-looping pod must never block it).
+            # https://kubernetes.io/docs/tasks/run-application/configure-pdb/#unhealthy-pod-eviction-policy
             k8s.policy.v1.PodDisruptionBudget(
                 name, metadata=self._meta(f"{service.name}-pdb", labels),
-                spec={"minAvailable": 1, "selector": {"matchLabels": {"app": service.name}}},
+                spec={"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                      "selector": {"matchLabels": {"app": service.name}}},
                 opts=self._child())
+
+    def _build_service_object(self, service: Service, labels: dict) -> None:
+        node_port = self._args.node_ports.get(service.name)
+        port = {"name": "http", "port": service.port, "targetPort": "http", "protocol": "TCP"}
+        if node_port:
+            port["nodePort"] = node_port
+        k8s.core.v1.Service(f"{self._name}-{service.name}", metadata=self._meta(service.name, labels),
+                            spec={"type": "NodePort" if node_port else "ClusterIP",
+                                  "selector": {"app": service.name}, "ports": [port]},
+                            opts=self._child())
 
     def _pod_spec(self, service: Service) -> dict:
         args = self._args
@@ -247,7 +274,7 @@ class Workloads(Component):
         args = self._args
         env = [{"name": "SERVER_PORT", "value": str(service.port)},
                {"name": "SPRING_APPLICATION_NAME", "value": service.name},
-               {"name": "JAVA_TOOL_OPTIONS", "value": "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}]
+               {"name": "JAVA_TOOL_OPTIONS", "value": java_tool_options(service.memory_limit)}]
         if service.database:
             env.append({"name": "SPRING_DATASOURCE_URL", "valueFrom": {"configMapKeyRef": {
                 "name": args.config_map_name, "key": f"{service.database.upper()}_URL"}}})
@@ -279,14 +306,11 @@ class Workloads(Component):
 
     def _ensure_database(self, service: Service) -> dict:
         """Init container: create this service's database if it does not exist (idempotent, TLS)."""
-        database = service.database
-        script = (f"psql -v ON_ERROR_STOP=1 -c \"SELECT 'CREATE DATABASE {database}' "
-                  f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec\"")
         secret = {"name": self._args.secret_name}
         return {
             "name": "ensure-database",
             "image": POSTGRES_CLIENT_IMAGE,
-            "command": ["sh", "-c", script],
+            "command": ["sh", "-c", ensure_database_script(service.database)],
             "env": [
                 {"name": "PGHOST", "valueFrom": {"configMapKeyRef": {"name": self._args.config_map_name,
                                                                      "key": "DB_HOST"}}},
@@ -315,6 +339,51 @@ class Workloads(Component):
                   "targetType": "ip"},
             opts=self._child(depends_on=list(self._args.bindings_depend_on)),
         )
+
+
+def ensure_database_script(database: str) -> str:
+    """The init container's shell script: create ``database`` unless it exists, safe to run concurrently.
+
+    The SQL goes to psql on standard input: psql runs a backslash command given with ``-c`` only
+    when the whole string is one (``psql -c "SELECT ...\\gexec"`` sends the backslash to the server:
+    ``syntax error at or near "\\"``). ``\\gexec`` runs the generated ``CREATE DATABASE`` outside a
+    transaction block, as it must be. tests/kubernetes/test_init_scripts_real_postgres.py runs this
+    exact script against real PostgreSQL 15 and 16 servers.
+    """
+    return (
+        "psql -v ON_ERROR_STOP=1 --no-psqlrc <<'SQL'\n"
+        f"SELECT pg_advisory_lock({DATABASE_LOCK_KEY});\n"
+        f"SELECT 'CREATE DATABASE {database}' "
+        f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec\n"
+        "SQL\n"
+    )
+
+
+def mebibytes(quantity: str) -> int:
+    """A Kubernetes memory quantity in Mi or Gi (the only units the service table uses), in MiB."""
+    units = {"Mi": 1, "Gi": 1024}
+    return int(quantity[:-2]) * units[quantity[-2:]]
+
+
+def java_tool_options(memory_limit: str) -> str:
+    """Heap as a share of the container limit that leaves JVM_NON_HEAP_MIB for everything else."""
+    limit = mebibytes(memory_limit)
+    percent = min(JVM_MAX_HEAP_PERCENT, math.floor((limit - JVM_NON_HEAP_MIB) * 100 / limit))
+    return f"-XX:MaxRAMPercentage={percent} -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
+
+
+def secret_data_of(values: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[dict]:
+    """A Secret's ``data`` (base64), never ``stringData``.
+
+    Under server-side apply (both Kubernetes providers here enable it) a key removed from
+    ``stringData`` stays in the live Secret: the API server merges stringData into data, and
+    the field manager never owned ``data.<key>`` (kubernetes/kubernetes#108008; the Kubernetes
+    docs' Secret page warns about stringData with server-side apply). With ``data`` the
+    manager owns every key and applying without one removes it.
+    """
+    encoded = pulumi.Output.all(**values).apply(
+        lambda plain: {key: base64.b64encode(value.encode()).decode() for key, value in plain.items()})
+    return pulumi.Output.secret(encoded)
 
 
 def _container_security() -> dict:

@@ -8,7 +8,9 @@ default data source, sign-up disabled and a generated admin password. Traces go 
 
 Promtail reads ``/var/log/pods`` files that are mode 0640 root:root on the node. It runs as
 a non-root user with the root *group* only (``runAsGroup: 0``), no capabilities and no
-privilege escalation: enough to read, nothing to change.
+privilege escalation: enough to read, nothing to change. kind's nodes run containerd, which
+writes those files in the CRI format (``<time> <stream> <flags> <message>``): the ``cri``
+pipeline stage parses them (there is no Docker and no ``/var/lib/docker/containers`` on a kind node).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.base import Component
+from components.kubernetes.workloads import secret_data_of
 from components.local.manifests import ManifestBuilder, http_probe, resources, security
 
 LOKI_IMAGE = "grafana/loki:2.9.3"
@@ -50,6 +53,7 @@ def promtail_config(namespace: str) -> dict:
         "clients": [{"url": f"http://{LOKI_HOST}:3100/loki/api/v1/push"}],
         "scrape_configs": [{
             "job_name": "kubernetes-pods",
+            "pipeline_stages": [{"cri": {}}],
             "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [namespace]}}],
             "relabel_configs": [
                 {"source_labels": ["__meta_kubernetes_pod_label_app"], "target_label": "app"},
@@ -69,7 +73,7 @@ GRAFANA_DATASOURCES = {"apiVersion": 1, "datasources": [
 
 @dataclass(frozen=True)
 class LocalObservabilityArgs:
-    namespace: str
+    namespace: pulumi.Input[str]  # the namespace resource's output: everything here waits for it alone
     grafana_admin_password: pulumi.Input[str]
 
 
@@ -85,9 +89,9 @@ class LocalObservability(Component):
 
     def _loki(self) -> None:
         k = self._k
-        k.config_map("loki-config", "loki", {"config.yaml": yaml.safe_dump(LOKI_CONFIG, sort_keys=False)})
+        config = k.config_map("loki-config", "loki", {"config.yaml": yaml.safe_dump(LOKI_CONFIG, sort_keys=False)})
         k.pvc("loki-pvc", "loki", "2Gi")
-        k.deployment("loki", fs_group=10001, stateful=True, pod_spec={
+        k.deployment("loki", fs_group=10001, stateful=True, reads=[config], pod_spec={
             "containers": [{
                 "name": "loki", "image": LOKI_IMAGE, "args": ["-config.file=/etc/loki/config.yaml"],
                 "ports": [{"name": "http", "containerPort": 3100}, {"name": "grpc", "containerPort": 9096}],
@@ -104,7 +108,7 @@ class LocalObservability(Component):
         k.service(LOKI_HOST, "loki", [{"name": "http", "port": 3100, "targetPort": 3100},
                                       {"name": "grpc", "port": 9096, "targetPort": 9096}])
 
-    def _promtail(self, namespace: str) -> None:
+    def _promtail(self, namespace: pulumi.Input[str]) -> None:
         k = self._k
         k8s.core.v1.ServiceAccount(f"{k.prefix}-promtail", metadata=k.meta("promtail", "promtail"), opts=k.opts())
         role = k8s.rbac.v1.ClusterRole(
@@ -117,8 +121,9 @@ class LocalObservability(Component):
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role.metadata.name},
             subjects=[{"kind": "ServiceAccount", "name": "promtail", "namespace": namespace}],
             opts=k.opts())
-        k.config_map("promtail-config", "promtail",
-                     {"promtail.yaml": yaml.safe_dump(promtail_config(namespace), sort_keys=False)})
+        rendered = pulumi.Output.from_input(namespace).apply(
+            lambda name: yaml.safe_dump(promtail_config(name), sort_keys=False))
+        config = k.config_map("promtail-config", "promtail", {"promtail.yaml": rendered})
         k8s.apps.v1.DaemonSet(
             f"{k.prefix}-promtail", metadata=k.meta("promtail", "promtail"),
             spec={"selector": {"matchLabels": {"app": "promtail"}}, "template": {
@@ -135,7 +140,6 @@ class LocalObservability(Component):
                             {"name": "config", "mountPath": "/etc/promtail", "readOnly": True},
                             {"name": "positions", "mountPath": "/run/promtail"},
                             {"name": "varlog", "mountPath": "/var/log", "readOnly": True},
-                            {"name": "containers", "mountPath": "/var/lib/docker/containers", "readOnly": True},
                         ],
                         "readinessProbe": http_probe("/ready", 9080, 10, 10),
                         "livenessProbe": http_probe("/ready", 9080, 30, 20),
@@ -145,30 +149,29 @@ class LocalObservability(Component):
                     "volumes": [
                         {"name": "config", "configMap": {"name": "promtail-config"}},
                         {"name": "positions", "emptyDir": {}},
-                        {"name": "varlog", "hostPath": {"path": "/var/log"}},
-                        {"name": "containers", "hostPath": {"path": "/var/lib/docker/containers"}},
+                        {"name": "varlog", "hostPath": {"path": "/var/log", "type": "Directory"}},
                     ],
                 }}},
-            opts=k.opts())
+            opts=k.opts(depends_on=[config]))
 
     def _grafana(self, args: LocalObservabilityArgs) -> None:
         k = self._k
-        k.config_map("grafana-datasources", "grafana",
+        datasources = k.config_map("grafana-datasources", "grafana",
                      {"datasources.yaml": yaml.safe_dump(GRAFANA_DATASOURCES, sort_keys=False)})
-        k8s.core.v1.Secret(f"{k.prefix}-grafana-admin", metadata=k.meta("grafana-admin", "grafana"),
-                           string_data=pulumi.Output.secret({
-                               "GF_SECURITY_ADMIN_USER": "admin",
-                               "GF_SECURITY_ADMIN_PASSWORD": args.grafana_admin_password}),
-                           opts=k.opts())
+        admin = k.secret("grafana-admin", "grafana", secret_data_of(
+            {"GF_SECURITY_ADMIN_USER": "admin", "GF_SECURITY_ADMIN_PASSWORD": args.grafana_admin_password}))
         k.pvc("grafana-pvc", "grafana", "1Gi")
-        k.deployment("grafana", fs_group=472, stateful=True, pod_spec={
+        k.deployment("grafana", fs_group=472, stateful=True, reads=[datasources, admin], pod_spec={
             "containers": [{
                 "name": "grafana", "image": GRAFANA_IMAGE,
                 "ports": [{"name": "http", "containerPort": GRAFANA_PORT}],
                 "envFrom": [{"secretRef": {"name": "grafana-admin"}}],
                 "env": [{"name": "GF_USERS_ALLOW_SIGN_UP", "value": "false"},
                         {"name": "GF_SERVER_HTTP_PORT", "value": str(GRAFANA_PORT)},
-                        {"name": "GF_AUTH_ANONYMOUS_ENABLED", "value": "false"}],
+                        {"name": "GF_AUTH_ANONYMOUS_ENABLED", "value": "false"},
+                        # The default log mode "console file" writes /var/log/grafana/grafana.log, on
+                        # the read-only root filesystem; kubectl logs reads the console.
+                        {"name": "GF_LOG_MODE", "value": "console"}],
                 "volumeMounts": [{"name": "data", "mountPath": "/var/lib/grafana"},
                                  {"name": "datasources", "mountPath": "/etc/grafana/provisioning/datasources",
                                   "readOnly": True},

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.base import Component
+from components.kubernetes.workloads import secret_data_of
 from components.local.manifests import ManifestBuilder, exec_probe, http_probe, resources, security, tcp_probe
 from components.services import DATABASES
 
@@ -34,8 +34,17 @@ KAFKA_ENV = {  # spec 1.5, Kafka KRaft table
     "CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qk",
 }
 # Not in the spec's table but required by the image in KRaft mode: which listener is the controller's.
+# KAFKA_HEAP_OPTS: without it kafka-server-start.sh starts the broker with "-Xmx1G -Xms1G", the whole
+# 1 GiB limit, and the kernel OOM-kills it. Half the limit leaves the rest for what lives outside
+# the heap (metaspace, direct network buffers, thread stacks).
+KAFKA_MEMORY_LIMIT = "1Gi"
 KAFKA_REQUIRED_ENV = {"KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-                      "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"}
+                      "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                      "KAFKA_HEAP_OPTS": "-Xmx512m -Xms512m"}
+# The image's own start-zipkin sets, for in-memory storage, "-Xms160m -Xmx160m -XX:+ExitOnOutOfMemoryError"
+# when JAVA_OPTS is unset (openzipkin/zipkin docker/start-zipkin, 3.x): setting JAVA_OPTS replaces all of
+# it, so the heap and the exit-on-OOM flag are restated here.
+ZIPKIN_ENV = {"STORAGE_TYPE": "mem", "JAVA_OPTS": "-Xms160m -Xmx160m -XX:+ExitOnOutOfMemoryError"}
 NODE_PORTS = {"postgres": 30432, "zipkin": 30411}
 HOSTS = {"postgres": "postgres-spring", "dragonfly": "dragonfly-spring", "kafka": "kafka-spring",
          "zipkin": "zipkin-spring"}
@@ -61,15 +70,12 @@ class LocalPlatform(Component):
     def _postgres(self, args: LocalPlatformArgs) -> None:
         k = self._k
         init_sql = "\n".join(f"CREATE DATABASE {database};" for database in DATABASES) + "\n"
-        k.config_map("postgres-init-spring", "postgres-spring", {"01-databases.sql": init_sql})
-        k8s.core.v1.Secret(f"{k.prefix}-postgres-credentials", metadata=k.meta("postgres-credentials",
-                                                                               "postgres-spring"),
-                           string_data=pulumi.Output.secret({"POSTGRES_USER": POSTGRES_USER,
-                                                             "POSTGRES_PASSWORD": args.postgres_password}),
-                           opts=k.opts())
+        init = k.config_map("postgres-init-spring", "postgres-spring", {"01-databases.sql": init_sql})
+        credentials = k.secret("postgres-credentials", "postgres-spring", secret_data_of(
+            {"POSTGRES_USER": POSTGRES_USER, "POSTGRES_PASSWORD": args.postgres_password}))
         k.pvc("postgres-pvc", "postgres-spring", "5Gi")
         ready = ["sh", "-c", 'pg_isready -U "$POSTGRES_USER" -d postgres']
-        k.deployment("postgres-spring", fs_group=70, stateful=True, pod_spec={
+        k.deployment("postgres-spring", fs_group=70, stateful=True, reads=[init, credentials], pod_spec={
             "containers": [{
                 "name": "postgres", "image": POSTGRES_IMAGE,
                 "ports": [{"name": "postgres", "containerPort": 5432}],
@@ -121,7 +127,7 @@ class LocalPlatform(Component):
             "containers": [{
                 "name": "kafka", "image": KAFKA_IMAGE, "env": env,
                 "ports": [{"name": "broker", "containerPort": 9092}, {"name": "controller", "containerPort": 9093}],
-                "resources": resources("200m", "1", "512Mi", "1Gi"),
+                "resources": resources("200m", "1", "512Mi", KAFKA_MEMORY_LIMIT),
                 "startupProbe": tcp_probe(9092, 10, 10, failure_threshold=15),
                 "readinessProbe": tcp_probe(9092, 5, 10),
                 "livenessProbe": tcp_probe(9092, 10, 20),
@@ -140,7 +146,7 @@ class LocalPlatform(Component):
                 "resources": resources("100m", "500m", "256Mi", "512Mi"),
                 "readinessProbe": http_probe("/health", 9411, 10, 10),
                 "livenessProbe": http_probe("/health", 9411, 30, 20),
-                "env": [{"name": "JAVA_OPTS", "value": "-Djava.io.tmpdir=/tmp"}],
+                "env": [{"name": key, "value": value} for key, value in ZIPKIN_ENV.items()],
                 "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
                 "securityContext": security(1001),
             }],

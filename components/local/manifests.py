@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -57,7 +59,14 @@ class ManifestBuilder:
                   "resources": {"requests": {"storage": size}}},
             opts=self.opts())
 
-    def deployment(self, app: str, pod_spec: dict, *, fs_group: int, stateful: bool = False) -> k8s.apps.v1.Deployment:
+    def secret(self, name: str, app: str, data: pulumi.Input[dict]) -> k8s.core.v1.Secret:
+        """``data`` is already base64 (components.kubernetes.workloads.secret_data_of): never stringData."""
+        return k8s.core.v1.Secret(f"{self.prefix}-{name}", metadata=self.meta(name, app), type="Opaque", data=data,
+                                  opts=self.opts())
+
+    def deployment(self, app: str, pod_spec: dict, *, fs_group: int, stateful: bool = False,
+                   reads: Sequence[pulumi.Resource] = ()) -> k8s.apps.v1.Deployment:
+        """``reads``: the ConfigMaps and Secrets the pods mount or read, created before the Deployment."""
         labels = {"app": app, "tier": "platform"}
         pod_spec = {"automountServiceAccountToken": False,
                     "securityContext": {"runAsNonRoot": True, "fsGroup": fs_group,
@@ -69,7 +78,7 @@ class ManifestBuilder:
                   # One pod owns a ReadWriteOnce volume: stop the old one before starting the new.
                   "strategy": {"type": "Recreate" if stateful else "RollingUpdate"},
                   "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
-            opts=self.opts())
+            opts=self.opts(depends_on=list(reads)))
 
     def service(self, name: str, app: str, ports: list[dict], node_port: bool = False) -> k8s.core.v1.Service:
         return k8s.core.v1.Service(

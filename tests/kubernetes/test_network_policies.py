@@ -23,6 +23,12 @@ SPEC = {
 }
 
 
+FRONTEND_TO_GATEWAY = {
+    "podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Egress"],
+    "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "gateway-service"}}}],
+                "ports": [{"port": 3001, "protocol": "TCP"}]}, DNS]}
+
+
 def specs(snap) -> dict[str, dict]:
     return {name: m["spec"] for name, m in of_kind(snap, "NetworkPolicy").items()}
 
@@ -37,7 +43,8 @@ def test_the_spec_policies_on_every_stack(any_stack):
 
 def test_prod_adds_only_the_data_services_and_aws_apis(prod):
     found = specs(prod)
-    assert set(found) - set(SPEC) == {"allow-backend-to-data-services", "allow-internal-alb-to-ticket-service"}
+    assert set(found) - set(SPEC) == {"allow-frontend-to-gateway", "allow-backend-to-data-services",
+                                      "allow-internal-alb-to-ticket-service"}
     egress = found["allow-backend-to-data-services"]["egress"]
     app = ["10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"]
     data = ["10.0.64.0/24", "10.0.65.0/24", "10.0.66.0/24"]
@@ -60,11 +67,23 @@ def test_prod_adds_only_the_data_services_and_aws_apis(prod):
 
 def test_local_adds_the_platform_paths(local):
     found = specs(local)
-    assert set(found) - set(SPEC) == {"allow-backend-to-platform", "allow-nodeport-tools", "allow-logs-into-loki",
-                                      "allow-grafana-to-loki", "allow-promtail"}
+    assert set(found) - set(SPEC) == {"allow-frontend-to-gateway", "allow-backend-to-platform", "allow-nodeport-tools",
+                                      "allow-logs-into-loki", "allow-grafana-to-loki", "allow-promtail"}
     assert not any(n.startswith("allow-backend-to-data") for n in found)
     assert found["allow-backend-to-platform"]["ingress"] == [
         {"from": [{"podSelector": {"matchLabels": {"tier": "backend"}}}]}]
+
+
+def test_the_frontend_may_resolve_names_and_reach_the_gateway_and_nothing_else(any_stack):
+    # Without this policy default-deny leaves the frontend no egress at all: server-side
+    # rendering cannot resolve or reach the gateway.
+    found = specs(any_stack)
+    assert found["allow-frontend-to-gateway"] == FRONTEND_TO_GATEWAY
+    frontend_egress = {name: p.get("egress") for name, p in found.items() if "Egress" in p["policyTypes"]
+                       and p["podSelector"] in ({}, {"matchLabels": {"app": "frontend"}})}
+    assert frontend_egress == {"default-deny-all": None, "allow-frontend-to-gateway": FRONTEND_TO_GATEWAY["egress"]}
+    gateway_ingress = found["allow-gateway-ingress"]["ingress"]
+    assert gateway_ingress == [{"ports": [{"port": 3001, "protocol": "TCP"}]}]  # admits the frontend's pods
 
 
 def test_vpc_cni_enforces_network_policies(aws_stack):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.kubernetes.workloads import ensure_database_script
 from components.services import SERVICES
 from tests.support.manifests import containers, manifest, of_kind, pod_specs
 
@@ -73,7 +74,35 @@ def test_prod_pdbs(prod):
     assert sorted(pdbs) == sorted(f"{s}-pdb" for s in BACKEND)  # the spec's seven
     for name, pdb in pdbs.items():
         assert pdb["apiVersion"] == "policy/v1"
-        assert pdb["spec"] == {"minAvailable": 1, "selector": {"matchLabels": {"app": name.removesuffix("-pdb")}}}
+        assert pdb["spec"] == {"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                               "selector": {"matchLabels": {"app": name.removesuffix("-pdb")}}}
+
+
+def allowed_disruptions(pdb_spec: dict, replicas: int) -> int:
+    """status.disruptionsAllowed with every pod healthy (the disruption controller's arithmetic)."""
+    if "maxUnavailable" in pdb_spec:
+        return min(replicas, pdb_spec["maxUnavailable"])
+    return max(0, replicas - pdb_spec["minAvailable"])
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_no_pdb_ever_forbids_every_eviction(stack, request):
+    # A node drain (managed node-group update, EKS upgrade) evicts every pod; a PDB that allows
+    # no disruption at the smallest replica count a service can run ends it in PodEvictionFailure.
+    # Staging runs every service with one replica.
+    snap = request.getfixturevalue(stack)
+    hpas = of_kind(snap, "HorizontalPodAutoscaler")
+    for name, pdb in of_kind(snap, "PodDisruptionBudget").items():
+        service = name.removesuffix("-pdb")
+        smallest = min(manifest(snap, "Deployment", service)["spec"]["replicas"],
+                       hpas[service]["spec"]["minReplicas"] if service in hpas else 10**6)
+        assert allowed_disruptions(pdb["spec"], smallest) >= 1, (stack, name, smallest)
+        assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"  # a crash-looping pod never blocks
+
+
+def test_the_disruption_arithmetic_catches_min_available_on_one_replica():
+    assert allowed_disruptions({"minAvailable": 1}, 1) == 0
+    assert allowed_disruptions({"maxUnavailable": 1}, 1) == 1
 
 
 def test_every_hpa_target_has_a_pdb(aws_stack):
@@ -180,11 +209,11 @@ def test_config_map_and_secret_the_services_read(prod):
             data["SPRING_DATA_REDIS_SSL_ENABLED"]) == (cache, "6379", "true")
     assert data["TICKET_QUEUE_URL"] == prod.outputs["queueUrl"]
     secret = manifest(prod, "Secret", "spring-secret")
-    assert set(secret["stringData"].values()) == {"[secret]"}  # the render masks every value
+    assert set(secret["data"].values()) == {"[secret]"} and "stringData" not in secret  # the render masks them
     [registration] = [r for r in prod.all("kubernetes:core/v1:Secret") if r.name == "workloads-secret"]
     from tools.harness.snapshot import unwrap
 
-    assert sorted(unwrap(registration.inputs["stringData"])) == sorted([
+    assert sorted(unwrap(registration.inputs["data"])) == sorted([
         "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD", "SPRING_DATA_REDIS_PASSWORD",
         "INTERNAL_API_TOKEN", "QUEUE_ENTRY_TOKEN_SECRET", "JWT_SECRET"])
 
@@ -194,7 +223,8 @@ def test_services_with_a_database_create_it_on_aws(prod):
         spec = manifest(prod, "Deployment", service.name)["spec"]["template"]["spec"]
         if service.database:
             [init] = spec["initContainers"]
-            assert f"CREATE DATABASE {service.database}" in init["command"][2]
+            assert init["command"] == ["sh", "-c", ensure_database_script(service.database)]
+            assert f"'CREATE DATABASE {service.database}'" in init["command"][2]
             assert {"name": "PGSSLMODE", "value": "require"} in init["env"]
             assert init["image"] == "postgres:16.4-alpine"
         else:
