@@ -60,3 +60,10 @@ def staging_without_proxy_or_waf() -> Snapshot:
     edge = {**json.loads(raw["tiketi:edge"]), "waf": False}
     return Snapshot(run_program("staging", {"tiketi:database": json.dumps(database),
                                             "tiketi:edge": json.dumps(edge)}))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the real PostgreSQL servers the session started (tests/support/real_programs.py)."""
+    from tests.support.real_programs import stop_all
+
+    stop_all()
