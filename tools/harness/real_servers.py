@@ -81,12 +81,12 @@ def install() -> None:
         if os.geteuid() != 0:
             sys.exit(f"run as root, or: sudo apt-get install -y {' '.join(apt_needed)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *apt_needed],  # noqa: S607
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *apt_needed],
                        check=True, env=env)
     if postgres_bin(16) is None:
         CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(CACHE), "--no-save", "--no-audit", "--no-fund",  # noqa: S607
+        subprocess.run(["npm", "install", "--prefix", str(CACHE), "--no-save", "--no-audit", "--no-fund",
                         "--loglevel=error", PG16_NPM], check=True)
     if missing():
         sys.exit(f"still missing: {', '.join(missing())}")
@@ -110,7 +110,7 @@ class PostgresServer:
 
     def psql(self, sql: str, database: str = "postgres", user: str = SUPERUSER) -> str:
         """Run SQL as ``user`` over the Unix socket (trust), for setup and checks."""
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [str(psql_bin() / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-tA", "-h", str(self.socket_dir),
              "-p", str(self.port), "-U", user, "-d", database, "-c", sql],
             capture_output=True, text=True, check=False)
@@ -139,7 +139,7 @@ def _owner() -> pwd.struct_passwd | None:
 def _run_as_owner(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
     owner = _owner()
     kwargs = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []} if owner else {}
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False,  # noqa: S603
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False,
                           env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}, **kwargs)
 
 
@@ -152,7 +152,7 @@ def start_postgres(major: int) -> PostgresServer:
     directory.chmod(0o755)
     data, sockets = directory / "data", directory / "sockets"
     sockets.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",  # noqa: S607
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                     "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", str(directory / "server.key"),
                     "-out", str(directory / "server.crt")], check=True, capture_output=True)
     (directory / "server.key").chmod(0o600)
@@ -175,7 +175,7 @@ def start_postgres(major: int) -> PostgresServer:
     if started.returncode:
         log = (directory / "server.log").read_text() if (directory / "server.log").exists() else ""
         raise RuntimeError(f"PostgreSQL {major} did not start: {started.stderr}{log}")
-    version = re.search(r"\(PostgreSQL\) (\d+\.\d+)", subprocess.run(  # noqa: S603
+    version = re.search(r"\(PostgreSQL\) (\d+\.\d+)", subprocess.run(
         [str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True).stdout)[1]
     return PostgresServer(major, version, "127.0.0.1", port, sockets, directory, bin_dir)
 
