@@ -206,6 +206,7 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         target_group_bindings={"gateway-service": edge.load_balancer.target_group_arn,
                                "ticket-service": asynchronous.internal_api.target_group_arn},
         bindings_depend_on=[cluster.load_balancer_controller],
+        services_depend_on=[database, cache],
     ), opts=in_cluster)
     NetworkPolicies("network-policies", NetworkPoliciesArgs(
         namespace=workloads.namespace,

@@ -98,6 +98,10 @@ class WorkloadsArgs:
     sqs_producer: SqsProducer | None = None
     target_group_bindings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     bindings_depend_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # What the services connect to and must find answering when their pods start (on AWS the
+    # Database and Cache components: the ConfigMap names the proxy, which exists well before the
+    # instance behind it can take a connection).
+    services_depend_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class Workloads(Component):
@@ -194,7 +198,7 @@ class Workloads(Component):
         return role.arn
 
     def _build_service(self, service: Service) -> None:
-        settings, name = self._args.settings, f"{self._name}-{service.name}"
+        args, settings, name = self._args, self._args.settings, f"{self._name}-{service.name}"
         labels = {"app": service.name, "tier": service.tier}
         annotations = None
         if service.name == "ticket-service" and self.ticket_service_role_arn is not None:
@@ -219,7 +223,7 @@ class Workloads(Component):
             # With an HPA, the HPA owns the replica count after the first deploy. The pods read the
             # ConfigMap and Secret at start (envFrom, the init container's env): create those first.
             opts=self._child(ignore_changes=["spec.replicas"] if scaling else None,
-                             depends_on=[self._config_map, self._secret]),
+                             depends_on=[self._config_map, self._secret, *args.services_depend_on]),
         )
         if scaling:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
