@@ -14,8 +14,6 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from components.kubernetes.workloads import JVM_NON_HEAP_MIB, mebibytes
 from components.services import SERVICES
 from tests.support.manifests import manifest
