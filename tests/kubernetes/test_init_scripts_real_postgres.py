@@ -109,8 +109,9 @@ def test_replicas_starting_together_all_succeed(prod, server, tmp_path):
     server.psql("DROP DATABASE IF EXISTS ticket_db")
     server.psql("DROP DATABASE IF EXISTS payment_db")
     jobs = [init_container(prod, name) for name in ("ticket-service",) * 3 + ("payment-service",) * 3]
+    envs = [container_environment(init, server, tmp_path) for init in jobs]
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        results = list(pool.map(lambda init: run_init(init, container_environment(init, server, tmp_path)), jobs))
+        results = list(pool.map(run_init, jobs, envs))
     assert [r.returncode for r in results] == [0] * len(jobs), [r.stderr for r in results if r.returncode]
     assert {"ticket_db", "payment_db"} <= databases(server)
 
