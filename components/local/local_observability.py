@@ -22,7 +22,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.base import Component
-from components.kubernetes.workloads import secret_data_of
+from components.kubernetes.runtime import secret_data_of
 from components.local.manifests import ManifestBuilder, http_probe, resources, security
 
 LOKI_IMAGE = "grafana/loki:2.9.3"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.base import Component
-from components.kubernetes.workloads import secret_data_of
+from components.kubernetes.runtime import secret_data_of
 from components.local.manifests import ManifestBuilder, exec_probe, http_probe, resources, security, tcp_probe
 from components.services import DATABASES
 

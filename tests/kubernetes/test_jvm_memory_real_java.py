@@ -14,7 +14,7 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from components.kubernetes.workloads import JVM_NON_HEAP_MIB, mebibytes
+from components.kubernetes.runtime import JVM_NON_HEAP_MIB, mebibytes
 from components.services import SERVICES
 from tests.support.manifests import manifest
 from tests.support.real_programs import require

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.kubernetes.workloads import ensure_database_script
+from components.kubernetes.runtime import ensure_database_script
 from components.services import SERVICES
 from tests.support.manifests import containers, manifest, of_kind, pod_specs
 
