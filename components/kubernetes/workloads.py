@@ -12,8 +12,9 @@ requests and limits from the spec's table, and readiness, liveness and startup p
 On AWS each service with a database creates it on first start (an init container running
 an idempotent ``CREATE DATABASE``): nothing outside the VPC can reach RDS to do it.
 
-First deploy: each Deployment waits for the ConfigMap and Secret it reads (on AWS the
-ConfigMap waits for RDS and ElastiCache through its values), and ``deployServices: false``
+First deploy: each Deployment waits for the ConfigMap and Secret it reads and for
+``services_depend_on`` (on AWS the Database and Cache components, so no pod starts before RDS,
+its proxy and ElastiCache can take a connection), and ``deployServices: false``
 builds everything but the Deployments (and their HPAs and PDBs), for an AWS stack whose ECR
 repositories are still empty and for the kind stack's platform-only mode.
 """
