@@ -21,8 +21,9 @@ CLUSTER=tiketi
 NAMESPACE=tiketi-spring
 # kind >= 0.28.0 ships kube-network-policies v0.8.0, whose e2e suite checks that kubelet probes pass
 # under a default-deny ingress+egress policy (kubernetes-sigs/kind#3875, kube-network-policies#150).
-# Older kind either enforces no NetworkPolicy at all (< 0.24) or fails TCP probes under this stack's
-# default deny. The version tested with, and whose default node image local/kind-config.yaml pins:
+# Older kind enforces no NetworkPolicy at all (< 0.24) or ships builds under which TCP probes were
+# reported failing behind a default deny (0.24-0.27). The version this stack is written for, and
+# whose default node image local/kind-config.yaml pins:
 KIND_MINIMUM=0.28.0
 KIND_TESTED=0.31.0
 SPRING_SERVICES=(gateway-service auth-service ticket-service payment-service stats-service queue-service community-service)
