@@ -25,7 +25,7 @@ NAMESPACE=tiketi-spring
 # reported failing behind a default deny (0.24-0.27). The version this stack is written for, and
 # whose default node image local/kind-config.yaml pins:
 KIND_MINIMUM=0.28.0
-KIND_TESTED=0.31.0
+KIND_PINNED=0.31.0
 SPRING_SERVICES=(gateway-service auth-service ticket-service payment-service stats-service queue-service community-service)
 MODE=${MODE:-full}
 APP_DIR=${APP_DIR:-}
@@ -37,7 +37,7 @@ need() {
   if ((${#missing[@]})); then
     echo "error: missing ${missing[*]}. The local stack needs:" >&2
     echo "  docker  a running Docker engine (Docker Desktop, colima, ...)" >&2
-    echo "  kind    v$KIND_TESTED: https://kind.sigs.k8s.io/docs/user/quick-start/#installation" >&2
+    echo "  kind    v$KIND_PINNED: https://kind.sigs.k8s.io/docs/user/quick-start/#installation" >&2
     echo "  pulumi  https://www.pulumi.com/docs/install/ (then: pulumi login --local, or your backend)" >&2
     exit 127
   fi
@@ -55,17 +55,17 @@ check_kind_version() {
   local version
   version=$(kind version 2>/dev/null | sed -n 's/^kind v\([0-9][0-9.]*\).*/\1/p')
   if [[ -z "$version" ]]; then
-    echo "error: could not read the kind version from 'kind version'; install kind v$KIND_TESTED" >&2
+    echo "error: could not read the kind version from 'kind version'; install kind v$KIND_PINNED" >&2
     exit 1
   fi
   if ! version_at_least "$version" "$KIND_MINIMUM"; then
     echo "error: kind v$version is too old: this stack's default-deny NetworkPolicies need kind >= v$KIND_MINIMUM" >&2
     echo "  (older kind enforces no NetworkPolicy, or fails kubelet TCP probes under them: kubernetes-sigs/kind#3875)." >&2
-    echo "  Install kind v$KIND_TESTED: https://kind.sigs.k8s.io/docs/user/quick-start/#installation" >&2
+    echo "  Install kind v$KIND_PINNED: https://kind.sigs.k8s.io/docs/user/quick-start/#installation" >&2
     exit 1
   fi
-  if [[ "$version" != "$KIND_TESTED" ]]; then
-    echo "warning: kind v$version; this stack is tested with v$KIND_TESTED (node image pinned in local/kind-config.yaml)" >&2
+  if [[ "$version" != "$KIND_PINNED" ]]; then
+    echo "warning: kind v$version; this stack pins v$KIND_PINNED (and its node image, in local/kind-config.yaml)" >&2
   fi
 }
 

@@ -53,7 +53,7 @@ def test_another_recent_kind_is_accepted_with_a_warning(tmp_path):
     result, calls, _ = run(tmp_path, kind_version="0.30.0", images=True)
     assert result.returncode == 0, result.stderr
     assert calls[-1] == "pulumi up --stack local"
-    assert "warning: kind v0.30.0; this stack is tested with v0.31.0" in result.stderr
+    assert "warning: kind v0.30.0; this stack pins v0.31.0" in result.stderr
 
 
 def test_missing_images_stop_before_anything_is_created_and_say_what_to_do(tmp_path):
