@@ -82,7 +82,7 @@ def test_terminal_output_is_short_by_default_and_full_with_verbose(tmp_path, cap
     short = capsys.readouterr().out
     assert "  kubernetes     workloads (27), network-policies (11)" in short
     assert "kubernetes:apps/v1:Deployment" not in short
-    assert "rendered local to" in short and "69 resources in 5 components" in short
+    assert "rendered local to" in short and "70 resources in 5 components" in short
     assert render.main(["local", "--out", str(tmp_path), "--verbose"]) == 0
     assert capsys.readouterr().out.startswith((tmp_path / "local" / "summary.txt").read_text())
 
