@@ -32,6 +32,7 @@ class TicketServer:
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._barriers: dict[int, threading.Barrier] = {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -68,7 +69,17 @@ class TicketServer:
     def _behave(self, user: str) -> int:
         delay = self.latency_seconds
         status = 200
-        if user.startswith("slow-"):
+        if user.startswith("together-"):
+            # Answer only once N requests are in flight at the same time: sequential callers
+            # never get there (503 after the wait), concurrent ones always do, however slow the machine.
+            parties = int(user.removeprefix("together-"))
+            with self._lock:
+                barrier = self._barriers.setdefault(parties, threading.Barrier(parties))
+            try:
+                barrier.wait(timeout=self.hang_seconds * 10)
+            except threading.BrokenBarrierError:
+                return 503
+        elif user.startswith("slow-"):
             delay += int(user.removeprefix("slow-")) / 1000
         elif user.startswith("status-"):
             status = int(user.removeprefix("status-"))
