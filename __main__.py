@@ -25,7 +25,7 @@ from components.async_ import (
     WorkerArgs,
 )
 from components.config import StackConfig, load_stack_config
-from components.data import Cache, CacheArgs, Database, DatabaseArgs
+from components.data import Cache, CacheArgs, Database, DatabaseArgs, Kafka, KafkaArgs
 from components.edge import ALB_LOG_PREFIX, Cdn, CdnArgs, LoadBalancer, LoadBalancerArgs, Storage, StorageArgs
 from components.kubernetes import (
     AwsEgress,
@@ -35,6 +35,8 @@ from components.kubernetes import (
     ContainerRegistry,
     ContainerRegistryArgs,
     Credentials,
+    KafkaEgress,
+    KafkaSecurity,
     NetworkPolicies,
     NetworkPoliciesArgs,
     SqsProducer,
@@ -86,10 +88,12 @@ def build_foundation(config: StackConfig) -> Foundation:
 class DataTier:
     database: Database
     cache: Cache
+    kafka: Kafka | None  # None: the services use the external cluster in tiketi:workloads.kafkaBootstrapServers
+    kafka_bootstrap_servers: pulumi.Input[str]  # the MSK cluster's SASL/SCRAM brokers, or the external list
 
 
 def build_data(config: StackConfig, base: Foundation) -> DataTier:
-    """Spec 4.3, 4.4: RDS PostgreSQL behind RDS Proxy, ElastiCache."""
+    """Spec 4.3, 4.4, 1.5: RDS PostgreSQL behind RDS Proxy, ElastiCache, Amazon MSK."""
     network, secrets = base.network, base.secrets
     database = Database("database", DatabaseArgs(
         name_prefix=config.name_prefix, settings=config.database, vpc_id=network.vpc_id,
@@ -104,7 +108,25 @@ def build_data(config: StackConfig, base: Foundation) -> DataTier:
         data_subnet_ids=network.subnet_ids["data"], client_security_groups=base.app_groups.clients,
         auth_token=secrets.redis_auth_token, alarm_topic_arn=base.alerts.topic_arn,
     ))
-    return DataTier(database, cache)
+    kafka = None
+    if config.workloads.kafka_bootstrap_servers is None:
+        kafka = Kafka("kafka", KafkaArgs(
+            name_prefix=config.name_prefix, settings=config.kafka, region=config.aws.region, vpc_id=network.vpc_id,
+            data_subnet_ids=network.subnet_ids["data"],
+            # Only the services use Kafka: the worker's job is SQS -> ticket-service's internal API.
+            client_security_groups={"eks-nodes": base.app_groups.eks_nodes_id},
+            alarm_topic_arn=base.alerts.topic_arn, recovery_window_days=config.secrets.recovery_window_days,
+        ))
+    servers = kafka.bootstrap_servers if kafka else config.workloads.kafka_bootstrap_servers
+    return DataTier(database, cache, kafka, servers)
+
+
+def kafka_egress(config: StackConfig, base: Foundation, data: DataTier) -> KafkaEgress:
+    """Where the services may reach Kafka: MSK's listener in the data subnets, or the external cluster's ports."""
+    if data.kafka is None:
+        # An external cluster must be reachable inside the VPC (e.g. MSK multi-VPC private connectivity).
+        return KafkaEgress(cidrs=[base.network.vpc_cidr], ports=config.workloads.kafka_ports)
+    return KafkaEgress(cidrs=base.network.subnet_cidrs["data"], ports=[data.kafka.port])
 
 
 @dataclass(frozen=True)
@@ -184,14 +206,15 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         target_group_arns=[edge.load_balancer.target_group_arn, asynchronous.internal_api.target_group_arn],
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
-    secrets, database, cache = base.secrets, data.database, data.cache
+    secrets, database, cache, kafka = base.secrets, data.database, data.cache, data.kafka
     workloads = Workloads("workloads", WorkloadsArgs(
         settings=config.workloads, profile=config.stack, images=registry.repository_urls,
         config_map_name="spring-config", secret_name="spring-secret",
         connections=Connections(
             database_host=database.endpoint, database_port=database.port, database_tls=True,
             redis_host=cache.primary_endpoint, redis_port=cache.port, redis_tls=config.cache.transit_encryption,
-            kafka_bootstrap_servers=config.workloads.kafka_bootstrap_servers,
+            kafka_bootstrap_servers=data.kafka_bootstrap_servers,
+            kafka_security=KafkaSecurity(kafka.security_protocol, kafka.sasl_mechanism) if kafka else None,
             zipkin_endpoint=config.workloads.zipkin_endpoint,
             extra={"AWS_REGION": config.aws.region, "TICKET_QUEUE_URL": asynchronous.queue.url},
         ),
@@ -200,18 +223,19 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
             redis_password=secrets.redis_auth_token if config.cache.auth_token else None,
             internal_api_token=secrets.internal_api_token,
             queue_entry_token_secret=secrets.queue_entry_token_secret, jwt_secret=secrets.jwt_secret,
+            kafka_jaas_config=kafka.client_jaas_config if kafka else None,
         ),
         create_databases=True,
         sqs_producer=SqsProducer(issuer=cluster.oidc, queue_arn=asynchronous.queue.arn),
         target_group_bindings={"gateway-service": edge.load_balancer.target_group_arn,
                                "ticket-service": asynchronous.internal_api.target_group_arn},
         bindings_depend_on=[cluster.load_balancer_controller],
-        services_depend_on=[database, cache],
+        services_depend_on=[database, cache, *([kafka] if kafka else [])],
     ), opts=in_cluster)
     NetworkPolicies("network-policies", NetworkPoliciesArgs(
         namespace=workloads.namespace,
         aws=AwsEgress(vpc_cidr=network.vpc_cidr, app_subnet_cidrs=network.subnet_cidrs["app"],
-                      data_subnet_cidrs=network.subnet_cidrs["data"]),
+                      data_subnet_cidrs=network.subnet_cidrs["data"], kafka=kafka_egress(config, base, data)),
     ), opts=in_cluster)
     # The queue policy names the producer (ticket-service's IRSA role) and the consumer (the worker).
     QueueAccess("queue-access", QueueAccessArgs(
@@ -243,6 +267,7 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         "databasePort": data.database.port,
         "cachePrimaryEndpoint": data.cache.primary_endpoint,
         "cachePort": data.cache.port,
+        "kafkaBootstrapServers": data.kafka_bootstrap_servers,
         "queueUrl": asynchronous.queue.url,
         "queueArn": asynchronous.queue.arn,
         "deadLetterQueueUrl": asynchronous.queue.dlq_url,
@@ -255,6 +280,8 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         "namespace": kubernetes.workloads.namespace,
         "imageRepositories": kubernetes.registry.repository_urls,
     }
+    if data.kafka is not None:
+        outputs["kafkaClusterArn"] = data.kafka.arn
     if edge.cdn is not None:
         outputs["cloudfrontDomainName"] = edge.cdn.domain_name
         outputs["edgeFunctionVersionArn"] = edge.cdn.edge_function_qualified_arn

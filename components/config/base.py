@@ -28,10 +28,13 @@ LOG_RETENTION_DAYS = (
 
 
 class KeyProblemError(ValueError):
-    """A cross-field problem that knows which config key it is about."""
+    """A cross-field problem that knows which config key it is about.
 
-    def __init__(self, key: str, value: Any, what: str):
-        self.key, self.value, self.what = key, value, what
+    ``hidden``: the value may hold a credential, so the message must not echo it.
+    """
+
+    def __init__(self, key: str, value: Any, what: str, hidden: bool = False):
+        self.key, self.value, self.what, self.hidden = key, None if hidden else value, what, hidden
         super().__init__(what)
 
 

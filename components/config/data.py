@@ -1,14 +1,19 @@
-"""``tiketi:database`` and ``tiketi:cache``: RDS PostgreSQL with RDS Proxy, ElastiCache (spec 4.3, 4.4)."""
+"""``tiketi:database``, ``tiketi:cache``, ``tiketi:kafka``: RDS PostgreSQL with RDS Proxy, ElastiCache, Amazon MSK."""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import KeyProblemError, RetentionDays, Section, VersionString, allowed
-from components.config.catalog import ELASTICACHE_NODE_TYPES, RDS_POSTGRES_CLASSES, check_instance_class
+from components.config.base import KeyProblemError, RetentionDays, Section, VersionString, allowed, did_you_mean
+from components.config.catalog import (
+    ELASTICACHE_NODE_TYPES,
+    MSK_BROKER_TYPES,
+    RDS_POSTGRES_CLASSES,
+    check_instance_class,
+)
 
 # Major versions with a parameter group family this program knows (postgres<major>).
 POSTGRES_MAJOR_VERSIONS = ("15", "16", "17")
@@ -147,3 +152,117 @@ class CacheSettings(Section):
     def failover(self) -> bool:
         # Automatic failover and Multi-AZ exactly when there is a replica to fail over to.
         return self.nodes > 1
+
+
+# --- tiketi:kafka: Amazon MSK (provisioned, Standard brokers) --------------------------------
+
+# KRaft versions MSK creates clusters with. MSK's table lists 3.7.x to 4.0.x as supported with no
+# end-of-support date, 3.8.x "Recommended" (https://docs.aws.amazon.com/msk/latest/developerguide/
+# supported-kafka-versions.html); 4.1.x.kraft is in AWS CDK's MSK version list (aws/aws-cdk
+# packages/@aws-cdk/aws-msk-alpha/lib/cluster-version.ts, v2.275.0). CreateCluster needs the
+# ".kraft" suffix for KRaft mode, and the mode cannot change after creation
+# (https://docs.amazonaws.cn/en_us/msk/latest/developerguide/kraft-intro.html): ZooKeeper
+# versions are refused so a cluster never starts in the mode Kafka 4 removed.
+MSK_KAFKA_VERSIONS = ("3.7.x.kraft", "3.8.x.kraft", "3.9.x.kraft", "4.0.x.kraft", "4.1.x.kraft")
+MonitoringLevel = Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
+_SCRAM_USER = re.compile(r"[a-z][a-z0-9-]{0,31}")
+
+
+class KafkaAlarmSettings(Section):
+    """``tiketi:kafka.alarms``: thresholds of the MSK cluster's CloudWatch alarms."""
+
+    disk_used_percent: float = Field(
+        default=85, gt=0, le=100,
+        description="alarm when a broker's data disk (KafkaDataLogsDiskUsed) reaches this percentage; MSK's "
+                    "best practices name 85 %, storage autoscaling targets storageTargetPercent below it")
+
+
+class KafkaSettings(Section):
+    """``tiketi:kafka``: the Amazon MSK cluster the Spring services use on AWS (staging, prod)."""
+
+    version: str = Field(
+        default="3.8.x.kraft", description="MSK Kafka version in KRaft mode (MSK's recommended 3.8.x by default); "
+                                           "upgrades are in place, a downgrade replaces the cluster",
+        json_schema_extra=allowed(", ".join(f"`{v}`" for v in MSK_KAFKA_VERSIONS)))
+    instance_type: str = Field(
+        default="kafka.m7g.large", description="Standard broker size",
+        json_schema_extra=allowed("`kafka.<family>.<size>` MSK offers for Standard brokers "
+                                  "(components/config/catalog.py); not Express (`express.*`)"))
+    brokers: int | None = Field(
+        default=None, ge=2, description="broker count (default one per zone); can only grow",
+        json_schema_extra=allowed("2 or more, a multiple of tiketi:network.availabilityZones' count"))
+    volume_gb: int = Field(default=100, ge=1, le=16384, description="initial EBS storage per broker, GiB; "
+                           "afterwards storage autoscaling owns the size (storage only grows)")
+    max_volume_gb: int = Field(default=1000, ge=1, le=16384, description="storage autoscaling ceiling per "
+                               "broker, GiB; at least volumeGb")
+    storage_target_percent: int = Field(default=60, ge=10, le=80, description="disk use that storage "
+                                        "autoscaling keeps each broker under (MSK recommends 50-60)")
+    replication_factor: int | None = Field(
+        default=None, ge=2, description="default.replication.factor and the internal topics' replication "
+                                        "(default min(3, brokers))",
+        json_schema_extra=allowed("2 up to the broker count"))
+    min_insync_replicas: int | None = Field(
+        default=None, ge=1, description="min.insync.replicas (default replicationFactor - 1), so rolling broker "
+                                        "restarts keep producers writing",
+        json_schema_extra=allowed("1 up to replicationFactor - 1"))
+    retention_hours: int = Field(default=168, ge=1, description="log.retention.hours for topics that set no "
+                                 "retention.ms")
+    enhanced_monitoring: MonitoringLevel = Field(
+        default="PER_BROKER", description="CloudWatch metrics level; DEFAULT is free, the others are billed")
+    log_retention_days: RetentionDays = Field(default=30, description="the broker log group")
+    deletion_protection: bool = Field(default=True, description="protect the cluster in Pulumi state "
+                                      "(pulumi destroy stops at it); MSK has no deletion protection of its own")
+    scram_users: list[str] = Field(
+        default=["services"], min_length=1, description="SASL/SCRAM users, one AmazonMSK_<stack>-<user> secret "
+                                                        "each; add one to rotate credentials (docs/operations.md)",
+        json_schema_extra=allowed("distinct lower-case names (letters, digits, `-`), at most 32 characters"))
+    client_user: str = Field(default="services", description="the SCRAM user the services log in as",
+                             json_schema_extra=allowed("one of scramUsers"))
+    alarms: KafkaAlarmSettings = Field(default=KafkaAlarmSettings(), description="alarm thresholds")
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, version: str) -> str:
+        if version not in MSK_KAFKA_VERSIONS:
+            raise ValueError(f"is not an MSK KRaft version this program creates; expected one of "
+                             f"{', '.join(MSK_KAFKA_VERSIONS)}{did_you_mean(version, MSK_KAFKA_VERSIONS)}")
+        return version
+
+    @field_validator("instance_type")
+    @classmethod
+    def _standard_broker(cls, instance_type: str) -> str:
+        # Express brokers manage their own storage and configuration: the EBS storage, storage
+        # autoscaling and disk alarms of this component do not apply to them.
+        if instance_type.startswith("express."):
+            raise ValueError("is an Express broker size; this program runs Standard brokers (kafka.<family>.<size>)")
+        return check_instance_class(instance_type, MSK_BROKER_TYPES)
+
+    @field_validator("scram_users")
+    @classmethod
+    def _users(cls, users: list[str]) -> list[str]:
+        if len(set(users)) != len(users) or not all(_SCRAM_USER.fullmatch(user) for user in users):
+            raise ValueError("must be distinct lower-case names (letters, digits, '-', at most 32 characters, "
+                             "starting with a letter)")
+        return users
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSettings:
+        if self.max_volume_gb < self.volume_gb:
+            raise KeyProblemError("tiketi:kafka.maxVolumeGb", self.max_volume_gb,
+                                  f"is below volumeGb ({self.volume_gb}); storage autoscaling only grows")
+        if self.client_user not in self.scram_users:
+            raise KeyProblemError("tiketi:kafka.clientUser", self.client_user,
+                                  f"is not one of scramUsers ({', '.join(self.scram_users)})")
+        return self
+
+    def sizing(self, zones: int) -> KafkaSizing:
+        """Broker count and replication for a stack with ``zones`` availability zones (validated by StackConfig)."""
+        brokers = self.brokers or zones
+        replication = self.replication_factor or min(3, brokers)
+        return KafkaSizing(brokers, replication, self.min_insync_replicas or max(1, replication - 1))
+
+
+class KafkaSizing(NamedTuple):
+    brokers: int
+    replication_factor: int
+    min_insync_replicas: int

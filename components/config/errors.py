@@ -110,7 +110,8 @@ def explain(error: ValidationError, root: type[BaseModel], secret_keys: Collecti
     for item in error.errors():
         cause = (item.get("ctx") or {}).get("error")
         if isinstance(cause, KeyProblemError):
-            problems.append(f"{cause.key}: {describe(cause.value, cause.key, secret_keys)} {cause.what}")
+            shown = HIDDEN if cause.hidden else describe(cause.value, cause.key, secret_keys)
+            problems.append(f"{cause.key}: {shown} {cause.what}")
             continue
         loc = item["loc"]
         key = key_name(loc)

@@ -110,7 +110,10 @@ class WorkloadsSettings(Section):
     cpu_target_percent: int = Field(default=70, ge=10, le=100, description="HPA CPU utilisation target")
     disruption_budgets: bool = Field(default=False, description="PodDisruptionBudgets for the backend services")
     topology_spread: bool = Field(default=False, description="spread each service's pods across zones")
-    kafka_bootstrap_servers: str | None = Field(default=None, description="external Kafka (unset: none)")
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, description="an external Kafka cluster for the services instead of the stack's MSK cluster "
+                                  "(AWS stacks then build none); never echoed in errors",
+        json_schema_extra=allowed("`host:port` list, comma-separated, without users, passwords or URL schemes"))
     zipkin_endpoint: str | None = Field(default=None, description="trace collector (unset: tracing off)")
     # The first deploy of an AWS stack runs with it off (its ECR repositories are still empty); on
     # kind it is the platform-only mode for developers who run the services from their IDE.
@@ -155,6 +158,18 @@ class WorkloadsSettings(Section):
             raise ValueError("must give every service at least 1 replica")
         return replicas
 
+    @model_validator(mode="after")
+    def _bootstrap_servers(self) -> WorkloadsSettings:
+        if self.kafka_bootstrap_servers is not None:
+            check_bootstrap_servers(self.kafka_bootstrap_servers)
+        return self
+
+    @property
+    def kafka_ports(self) -> tuple[int, ...]:
+        """The distinct ports of the external Kafka cluster (empty without one)."""
+        servers = self.kafka_bootstrap_servers or ""
+        return tuple(sorted({int(entry.rsplit(":", 1)[1]) for entry in servers.split(",") if entry.strip()}))
+
     def image_tag_for(self, service: str) -> str:
         return self.image_tags.get(service, self.image_tag)
 
@@ -168,3 +183,24 @@ def check_image_tag(tag: str) -> str:
     if tag == "latest" or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
         raise ValueError("is not allowed; expected a pinned image tag (not 'latest'), e.g. 3f9c2ab-20261124")
     return tag
+
+
+# host:port, the host a DNS name or an IPv4 address (what Kafka's bootstrap.servers takes).
+_BOOTSTRAP_ENTRY = re.compile(r"(?=.{1,253}:)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                              r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*:(?P<port>\d{1,5})")
+
+
+def check_bootstrap_servers(servers: str) -> None:
+    """A comma-separated host:port list; never echoed, since a mistaken value may carry a password."""
+    key = "tiketi:workloads.kafkaBootstrapServers"
+    entries = [entry.strip() for entry in servers.split(",")]
+    for index, entry in enumerate(entries, start=1):
+        if "@" in entry or "://" in entry or "=" in entry:
+            raise KeyProblemError(key, None, f"entry {index} holds a user, password or URL; expected only host:port "
+                                             "pairs (the services' Kafka credentials belong in their Secret)",
+                                  hidden=True)
+        match = _BOOTSTRAP_ENTRY.fullmatch(entry)
+        if not match or not 1 <= int(match["port"]) <= 65535:
+            raise KeyProblemError(key, None, f"entry {index} is not host:port; expected a comma-separated list such "
+                                             "as b-1.kafka.example.com:9096,b-2.kafka.example.com:9096",
+                                  hidden=True)

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from components.config.async_ import QueueSettings, WorkerSettings
 from components.config.base import KeyProblemError, did_you_mean
-from components.config.data import CacheSettings, DatabaseSettings
+from components.config.data import CacheSettings, DatabaseSettings, KafkaSettings
 from components.config.edge import EdgeSettings
 from components.config.errors import ConfigError, describe, explain, unknown_key
 from components.config.kubernetes import ClusterSettings, KindSettings, WorkloadsSettings
@@ -54,6 +54,7 @@ class StackConfig(BaseModel):
     secrets: SecretsSettings | None = None
     database: DatabaseSettings | None = None
     cache: CacheSettings | None = None
+    kafka: KafkaSettings | None = None
     alerts: AlertsSettings | None = None
     queue: QueueSettings | None = None
     worker: WorkerSettings | None = None
@@ -80,6 +81,12 @@ class StackConfig(BaseModel):
                                        f"must be in aws:region {self.aws.region}, where the ALB is")
         return self
 
+    @model_validator(mode="after")
+    def _kafka_fits_the_zones(self) -> StackConfig:
+        if self.kafka is not None and self.network is not None and self.workloads is not None:
+            _check_kafka(self.kafka, len(self.network.availability_zones), self.workloads)
+        return self
+
 
 # Every `tiketi:` section: the platform it belongs to, and whether the stack file must
 # give it (sizes that differ per environment) or its defaults apply.
@@ -88,6 +95,7 @@ SECTIONS: dict[str, tuple[str, bool]] = {
     "secrets": ("aws", False),
     "database": ("aws", True),
     "cache": ("aws", True),
+    "kafka": ("aws", False),
     "alerts": ("aws", False),
     "queue": ("aws", False),
     "worker": ("aws", True),
@@ -107,6 +115,31 @@ def _check_zones_in_region(zones: list[str], region: str) -> None:
                 zone,
                 f"is not an availability zone of aws:region {region} (expected {region}a, {region}b, ...)",
             )
+
+
+def _check_kafka(kafka: KafkaSettings, zones: int, workloads: WorkloadsSettings) -> None:
+    """MSK spreads brokers evenly over one subnet per zone; replication needs that many brokers."""
+    if workloads.kafka_bootstrap_servers is not None and kafka.model_fields_set:
+        raise KeyProblemError("tiketi:kafka", sorted(kafka.model_fields_set),
+                              "is set, but tiketi:workloads.kafkaBootstrapServers points the services at an external "
+                              "cluster and no MSK cluster is built; remove one of them")
+    sizing = kafka.sizing(zones)
+    if sizing.brokers % zones:
+        # https://docs.aws.amazon.com/msk/latest/developerguide/msk-update-broker-count.html: "It must also be
+        # a multiple of the number of Availability Zones" (pulumi-aws msk/cluster.py: "a multiple of the
+        # number of specified client subnets").
+        raise KeyProblemError("tiketi:kafka.brokers", sizing.brokers,
+                              f"is not a multiple of the {zones} availability zones in "
+                              "tiketi:network.availabilityZones; MSK places the same number of brokers in each zone")
+    if sizing.replication_factor > sizing.brokers:
+        raise KeyProblemError("tiketi:kafka.replicationFactor", sizing.replication_factor,
+                              f"is above the broker count ({sizing.brokers}): each replica needs its own broker")
+    if sizing.min_insync_replicas >= sizing.replication_factor:
+        # MSK best practices: min.insync.replicas at most RF - 1, or producers with acks=all stop while
+        # MSK restarts a broker for patching.
+        raise KeyProblemError("tiketi:kafka.minInsyncReplicas", sizing.min_insync_replicas,
+                              f"must be below replicationFactor ({sizing.replication_factor}) so producers keep "
+                              "writing while MSK restarts one broker")
 
 
 def _default_tag_problems(tags: Mapping[str, str], stack: str, secret_keys: frozenset[str]) -> list[str]:

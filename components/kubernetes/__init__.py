@@ -4,12 +4,20 @@ from components.kubernetes.cluster import Cluster, ClusterArgs
 from components.kubernetes.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.kubernetes.network_policies import (
     AwsEgress,
+    KafkaEgress,
     NetworkPolicies,
     NetworkPoliciesArgs,
     local_platform_policies,
 )
-from components.kubernetes.workloads import Connections, Credentials, SqsProducer, Workloads, WorkloadsArgs
+from components.kubernetes.workloads import (
+    Connections,
+    Credentials,
+    KafkaSecurity,
+    SqsProducer,
+    Workloads,
+    WorkloadsArgs,
+)
 
 __all__ = ["AwsEgress", "Cluster", "ClusterArgs", "Connections", "ContainerRegistry", "ContainerRegistryArgs",
-           "Credentials", "NetworkPolicies", "NetworkPoliciesArgs", "SqsProducer", "Workloads", "WorkloadsArgs",
-           "local_platform_policies"]
+           "Credentials", "KafkaEgress", "KafkaSecurity", "NetworkPolicies", "NetworkPoliciesArgs", "SqsProducer",
+           "Workloads", "WorkloadsArgs", "local_platform_policies"]

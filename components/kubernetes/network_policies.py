@@ -19,8 +19,9 @@ On AWS, what the stack needs and nothing wider (``AwsEgress``):
 
 7. ``allow-backend-to-data-services``: backend pods may reach PostgreSQL (5432: RDS Proxy
    in the app subnets, the instance in the data subnets), Redis (6379, data subnets), Kafka
-   (9092/9094/9096 inside the VPC) and the AWS APIs through the VPC endpoints (443 to the VPC
-   CIDR only: no path to the internet).
+   (``KafkaEgress``: MSK's SASL/SCRAM listener 9096 in the data subnets, or the ports of an
+   external cluster's bootstrap list inside the VPC) and the AWS APIs through the VPC
+   endpoints (443 to the VPC CIDR only: no path to the internet).
 8. ``allow-internal-alb-to-ticket-service``: ticket-service accepts 3002 from the app
    subnets, where the internal ALB's nodes live.
 
@@ -37,7 +38,6 @@ import pulumi_kubernetes as k8s
 
 from components.base import Component
 
-KAFKA_PORTS = (9092, 9094, 9096)  # plaintext, TLS, SASL/SCRAM
 DNS = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
@@ -45,10 +45,19 @@ BACKEND = {"podSelector": {"matchLabels": {"tier": "backend"}}}
 
 
 @dataclass(frozen=True)
+class KafkaEgress:
+    """Where the brokers listen: address blocks and the ports clients use there."""
+
+    cidrs: Sequence[pulumi.Input[str]]
+    ports: Sequence[int]
+
+
+@dataclass(frozen=True)
 class AwsEgress:
     vpc_cidr: str
     app_subnet_cidrs: Sequence[str]
     data_subnet_cidrs: Sequence[str]
+    kafka: KafkaEgress | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,8 @@ def frontend_policies() -> list[tuple[str, dict]]:
 
 def aws_policies(aws: AwsEgress) -> list[tuple[str, dict]]:
     """Policies 7-8: the data services and AWS APIs the AWS stacks need, by address and port."""
-    tcp = [{"protocol": "TCP", "port": p} for p in KAFKA_PORTS]
+    kafka = ([{"to": _ip_blocks(aws.kafka.cidrs), "ports": [{"protocol": "TCP", "port": p} for p in aws.kafka.ports]}]
+             if aws.kafka else [])
     return [
         ("allow-backend-to-data-services", {
             "podSelector": {"matchLabels": {"tier": "backend"}}, "policyTypes": ["Egress"],
@@ -98,7 +108,7 @@ def aws_policies(aws: AwsEgress) -> list[tuple[str, dict]]:
                 {"to": _ip_blocks([*aws.app_subnet_cidrs, *aws.data_subnet_cidrs]),
                  "ports": [{"protocol": "TCP", "port": 5432}]},
                 {"to": _ip_blocks(aws.data_subnet_cidrs), "ports": [{"protocol": "TCP", "port": 6379}]},
-                {"to": _ip_blocks([aws.vpc_cidr]), "ports": tcp},
+                *kafka,
                 {"to": _ip_blocks([aws.vpc_cidr]), "ports": [{"protocol": "TCP", "port": 443}]},
             ]}),
         ("allow-internal-alb-to-ticket-service", {

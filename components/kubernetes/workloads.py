@@ -13,8 +13,8 @@ On AWS each service with a database creates it on first start (an init container
 an idempotent ``CREATE DATABASE``): nothing outside the VPC can reach RDS to do it.
 
 First deploy: each Deployment waits for the ConfigMap and Secret it reads and for
-``services_depend_on`` (on AWS the Database and Cache components, so no pod starts before RDS,
-its proxy and ElastiCache can take a connection), and ``deployServices: false``
+``services_depend_on`` (on AWS the Database, Cache and Kafka components, so no pod starts before
+RDS, its proxy, ElastiCache and MSK, with its SCRAM users associated, can take a connection), and ``deployServices: false``
 builds everything but the Deployments (and their HPAs and PDBs), for an AWS stack whose ECR
 repositories are still empty and for the kind stack's platform-only mode.
 """
@@ -49,9 +49,18 @@ class Connections:
     redis_host: pulumi.Input[str]
     redis_port: int
     redis_tls: bool
-    kafka_bootstrap_servers: str | None
+    kafka_bootstrap_servers: pulumi.Input[str] | None
     zipkin_endpoint: str | None
     extra: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    kafka_security: KafkaSecurity | None = None  # None: plaintext (the kind stack's in-cluster broker)
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How the services authenticate to Kafka; the login itself is ``Credentials.kafka_jaas_config``."""
+
+    protocol: str  # security.protocol, e.g. SASL_SSL
+    sasl_mechanism: str  # sasl.mechanism, e.g. SCRAM-SHA-512
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ class Credentials:
     internal_api_token: pulumi.Input[str]
     queue_entry_token_secret: pulumi.Input[str]
     jwt_secret: pulumi.Input[str]
+    kafka_jaas_config: pulumi.Input[str] | None = None  # sasl.jaas.config with the SCRAM password
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,9 @@ class WorkloadsArgs:
     target_group_bindings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     bindings_depend_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
     # What the services connect to and must find answering when their pods start (on AWS the
-    # Database and Cache components: the ConfigMap names the proxy, which exists well before the
-    # instance behind it can take a connection).
+    # Database, Cache and Kafka components: the ConfigMap names the proxy, which exists well before
+    # the instance behind it can take a connection, and MSK's brokers, which refuse the services'
+    # login until the SCRAM association exists).
     services_depend_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
@@ -153,6 +164,15 @@ class Workloads(Component):
                 data[f"{key}_SERVICE_URL"] = f"http://{service.name}:{service.port}"
         if c.kafka_bootstrap_servers:
             data["SPRING_KAFKA_BOOTSTRAP_SERVERS"] = c.kafka_bootstrap_servers
+        if c.kafka_security:
+            # Spring Boot binds SPRING_KAFKA_PROPERTIES_<NAME> into spring.kafka.properties (the map its
+            # producers, consumers and admin share), lower-case with dots: sasl.mechanism here,
+            # sasl.jaas.config in the Secret ("Binding Maps From Environment Variables", Spring Boot
+            # reference; "Additional Kafka Properties"; kafka-ui, a Spring Boot app, documents its SASL clients
+            # the same way: KAFKA_CLUSTERS_0_PROPERTIES_SASL_JAAS_CONFIG). The JDK's trust store already trusts MSK's
+            # Amazon Trust Services certificates, so no trust store is configured.
+            data["SPRING_KAFKA_SECURITY_PROTOCOL"] = c.kafka_security.protocol
+            data["SPRING_KAFKA_PROPERTIES_SASL_MECHANISM"] = c.kafka_security.sasl_mechanism
         if c.zipkin_endpoint:
             data["MANAGEMENT_ZIPKIN_TRACING_ENDPOINT"] = c.zipkin_endpoint
         else:
@@ -171,6 +191,8 @@ class Workloads(Component):
         }
         if cred.redis_password is not None:
             secret_data["SPRING_DATA_REDIS_PASSWORD"] = cred.redis_password
+        if cred.kafka_jaas_config is not None:
+            secret_data["SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG"] = cred.kafka_jaas_config
         self._secret = k8s.core.v1.Secret(f"{self._name}-secret", metadata=self._meta(args.secret_name),
                                           type="Opaque", data=secret_data_of(secret_data), opts=self._child())
 

@@ -40,14 +40,8 @@ class Alerts(Component):
             description=f"{args.name_prefix} alert topic encryption (CloudWatch alarms may use it)",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=iam.document(
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+            policy=iam.key_policy(
+                account_id,
                 {
                     "Sid": "CloudWatchAlarmsEncrypt",
                     "Effect": "Allow",

@@ -24,6 +24,20 @@ def allow(actions: list[str], resources: Any, condition: dict | None = None, sid
     return statement
 
 
+def key_policy(account_id: pulumi.Input[str], *statements: dict[str, Any]) -> pulumi.Output[str]:
+    """A KMS key policy: the account administers the key (so IAM policies decide who uses it), plus ``statements``.
+
+    In a key policy ``"Resource": "*"`` means this key.
+    """
+    return document({
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
+        "Action": "kms:*",
+        "Resource": "*",
+    }, *statements)
+
+
 def trust(*services: str, condition: dict | None = None) -> pulumi.Output[str]:
     """An assume-role policy for AWS service principals."""
     statement: dict[str, Any] = {

@@ -20,6 +20,7 @@ from tests.config import (
     test_network,
     test_observability,
     test_security,
+    test_stack,
 )
 from tests.support.config import problem_with
 
@@ -57,6 +58,10 @@ VALIDATOR_TESTS = {
     "DatabaseSettings._storage_can_grow": test_data.test_storage_autoscaling_ceiling_below_the_allocation,
     "CacheSettings._allowed_node": test_data.test_cache_node_type_allow_list,
     "CacheSettings._consistent": test_data.test_multi_az_cache_with_one_node_is_a_clear_error,
+    "KafkaSettings._known_version": test_data.test_only_kraft_versions_msk_offers,
+    "KafkaSettings._standard_broker": test_data.test_kafka_brokers_are_msk_standard_sizes,
+    "KafkaSettings._users": test_data.test_kafka_scram_users_are_distinct_names,
+    "KafkaSettings._consistent": test_data.test_kafka_storage_and_client_user_are_consistent,
     "EdgeSettings._acm_arn": test_edge.test_certificate_arn_shape,
     "EdgeSettings._tls13_policy": test_edge.test_a_tls_policy_outside_the_shared_allow_list_is_refused_at_its_key,
     "EdgeSettings._consistent": test_edge.test_waf_needs_cloudfront,
@@ -70,7 +75,10 @@ VALIDATOR_TESTS = {
     "WorkloadsSettings._known_services": test_kubernetes.test_per_service_maps_name_real_services,
     "WorkloadsSettings._tags": test_kubernetes.test_per_service_tags_are_pinned_too,
     "WorkloadsSettings._replicas": test_kubernetes.test_every_replica_count_is_at_least_one,
+    "WorkloadsSettings._bootstrap_servers":
+        test_kubernetes.test_a_credential_or_url_in_the_bootstrap_list_is_refused_unechoed,
     "StackConfig._zones_in_region": test_edge.test_alb_certificate_must_be_in_the_stack_region,
+    "StackConfig._kafka_fits_the_zones": test_stack.test_kafka_brokers_must_be_a_multiple_of_the_zones,
     "RetentionDays": None,  # below
     "VersionString": None,  # below
 }

@@ -1,9 +1,10 @@
-"""components/config/data.py: tiketi:database and tiketi:cache."""
+"""components/config/data.py: tiketi:database, tiketi:cache and tiketi:kafka."""
 
 from __future__ import annotations
 
 import pytest
 
+from components.config.data import MSK_KAFKA_VERSIONS
 from tests.support.config import CACHE, DATABASE, KIND, parse, parse_aws, problem_with, problems_of
 
 
@@ -127,3 +128,68 @@ def test_data_sections_are_refused_on_the_kind_platform():
 def test_the_minimal_sections_parse():
     config = parse_aws(**{"tiketi:database": DATABASE})
     assert config.database.instance_class == "db.t4g.medium"
+
+
+# --- tiketi:kafka (Amazon MSK) -------------------------------------------------------------------
+
+THREE_ZONES = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]}
+
+
+def test_committed_kafka_config():
+    prod, staging = parse("prod").kafka, parse("staging").kafka
+    assert (prod.version, prod.instance_type, prod.sizing(3)) == ("3.8.x.kraft", "kafka.m7g.large", (3, 3, 2))
+    assert (prod.enhanced_monitoring, prod.deletion_protection, prod.retention_hours) == ("PER_BROKER", True, 168)
+    assert (staging.instance_type, staging.sizing(2)) == ("kafka.m7g.large", (2, 2, 1))
+    assert (staging.enhanced_monitoring, staging.deletion_protection, staging.retention_hours) == (
+        "DEFAULT", False, 72)
+    assert (staging.volume_gb, staging.max_volume_gb) == (20, 100)
+
+
+def test_kafka_defaults_follow_the_zones_and_are_the_safe_ones():
+    kafka = parse_aws().kafka  # no tiketi:kafka section
+    assert kafka.sizing(2) == (2, 2, 1) and kafka.sizing(3) == (3, 3, 2)
+    assert (kafka.version, kafka.instance_type, kafka.volume_gb, kafka.max_volume_gb) == (
+        "3.8.x.kraft", "kafka.m7g.large", 100, 1000)
+    assert (kafka.deletion_protection, kafka.scram_users, kafka.client_user) == (True, ["services"], "services")
+    assert kafka.alarms.disk_used_percent == 85 and kafka.storage_target_percent == 60
+
+
+def test_kafka_versions_are_kraft_versions_msk_offers():
+    assert MSK_KAFKA_VERSIONS == ("3.7.x.kraft", "3.8.x.kraft", "3.9.x.kraft", "4.0.x.kraft", "4.1.x.kraft")
+
+
+@pytest.mark.parametrize("version", ["3.8.x", "3.6.0", "2.8.1", "3.8.0.kraft"])
+def test_only_kraft_versions_msk_offers(version):  # KafkaSettings._known_version
+    problem = problem_with("kafka", version=version)
+    assert problem.startswith(f'tiketi:kafka.version: "{version}" is not an MSK KRaft version this program creates; '
+                              f"expected one of {', '.join(MSK_KAFKA_VERSIONS)}")
+
+
+def test_kafka_brokers_are_msk_standard_sizes():  # KafkaSettings._standard_broker
+    assert problem_with("kafka", instanceType="kafka.m7g.24xlarge") == (
+        'tiketi:kafka.instanceType: "kafka.m7g.24xlarge" is not an allowed Amazon MSK broker size; kafka.m7g comes '
+        "in large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge")
+    assert problem_with("kafka", instanceType="m7g.large").startswith(
+        'tiketi:kafka.instanceType: "m7g.large" is not an allowed Amazon MSK broker size; expected')
+    assert problem_with("kafka", instanceType="express.m7g.large") == (
+        'tiketi:kafka.instanceType: "express.m7g.large" is an Express broker size; this program runs Standard '
+        "brokers (kafka.<family>.<size>)")
+    assert parse_aws(**{"tiketi:kafka": {"instanceType": "kafka.t3.small"}}).kafka.instance_type == "kafka.t3.small"
+
+
+def test_kafka_scram_users_are_distinct_names():  # KafkaSettings._users
+    assert problem_with("kafka", scramUsers=["services", "services"]).startswith(
+        'tiketi:kafka.scramUsers: ["services", "services"] must be distinct lower-case names')
+    assert problem_with("kafka", scramUsers=["Services"]).startswith("tiketi:kafka.scramUsers: ")
+
+
+def test_kafka_storage_and_client_user_are_consistent():  # KafkaSettings._consistent
+    assert problem_with("kafka", volumeGb=500, maxVolumeGb=200) == (
+        "tiketi:kafka.maxVolumeGb: 200 is below volumeGb (500); storage autoscaling only grows")
+    assert problem_with("kafka", clientUser="app") == (
+        'tiketi:kafka.clientUser: "app" is not one of scramUsers (services)')
+
+
+def test_kafka_monitoring_level_is_one_msk_knows():
+    assert problem_with("kafka", enhancedMonitoring="FULL").startswith(
+        'tiketi:kafka.enhancedMonitoring: "FULL" is not allowed; expected "DEFAULT"')

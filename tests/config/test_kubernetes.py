@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import parse_stack_config
+from components.config.errors import HIDDEN
 from components.config.kubernetes import check_image_tag
 from tests.support.config import KIND, WORKLOADS, aws_config, parse, parse_aws, problem_with, problems_of
 
@@ -159,3 +160,36 @@ def test_kind_settings_default_to_the_kind_tiketi_context():
 def test_kind_settings_on_an_aws_stack_are_refused():
     assert problems_of(aws_config(**{"tiketi:kubernetes": {"context": "kind-tiketi"}})) == [
         "tiketi:kubernetes: is only for tiketi:platform kind, not aws; remove it"]
+
+
+# --- tiketi:workloads.kafkaBootstrapServers: an external Kafka cluster ---------------------------
+
+
+def external_kafka(servers: str) -> dict:
+    return aws_config(**{"tiketi:workloads": {**WORKLOADS, "kafkaBootstrapServers": servers}})
+
+
+def test_an_external_kafka_host_port_list_is_accepted():
+    config = parse_stack_config("tiketi", "prod", external_kafka("b-1.kafka.example.com:9096, 10.0.64.10:9094"))
+    assert config.workloads.kafka_ports == (9094, 9096)
+
+
+@pytest.mark.parametrize("servers", [
+    "services:Sup3rS3cretPassw0rd@b-1.kafka.example.com:9096",
+    "app:pw@b-1:9096",
+    "SASL_SSL://b-1.kafka.example.com:9096",
+    "b-1.kafka.example.com:9096?password=Sup3rS3cretPassw0rd",
+])
+def test_a_credential_or_url_in_the_bootstrap_list_is_refused_unechoed(servers):  # WorkloadsSettings._bootstrap_servers
+    [problem] = problems_of(external_kafka(servers))
+    assert problem == (f"tiketi:workloads.kafkaBootstrapServers: {HIDDEN} entry 1 holds a user, password or URL; "
+                       "expected only host:port pairs (the services' Kafka credentials belong in their Secret)")
+    assert all(part not in problem for part in ("Sup3rS3cret", "pw@", "SASL_SSL"))
+
+
+@pytest.mark.parametrize("servers,entry", [("b-1.kafka.example.com", 1), ("b-1.kafka.example.com:9096,", 2),
+                                           ("host:70000", 1), ("host_name:9092", 1), ("b-1:9096 b-2:9096", 1)])
+def test_a_malformed_bootstrap_list_is_refused_naming_the_entry(servers, entry):
+    [problem] = problems_of(external_kafka(servers))
+    assert problem == (f"tiketi:workloads.kafkaBootstrapServers: {HIDDEN} entry {entry} is not host:port; expected "
+                       "a comma-separated list such as b-1.kafka.example.com:9096,b-2.kafka.example.com:9096")

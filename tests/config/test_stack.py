@@ -178,3 +178,32 @@ def test_a_nested_secure_value_keeps_its_key_secret_through_the_engine(tmp_path,
     assert str(caught.value) == ("invalid stack config:\n  tiketi:alerts.emails: " + HIDDEN
                                  + " has entry [0], which is not an email address")
     assert caught.value.registrations == []
+
+
+# --- tiketi:kafka against the stack's zones and its external-cluster switch -------------------------
+
+THREE_ZONES = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]}
+
+
+def test_kafka_brokers_must_be_a_multiple_of_the_zones():  # StackConfig._kafka_fits_the_zones
+    assert problems_of(aws_config(THREE_ZONES, **{"tiketi:kafka": {"brokers": 4}})) == [
+        "tiketi:kafka.brokers: 4 is not a multiple of the 3 availability zones in tiketi:network.availabilityZones; "
+        "MSK places the same number of brokers in each zone"]
+    assert parse_aws(**{"tiketi:network": THREE_ZONES, "tiketi:kafka": {"brokers": 6}}).kafka.sizing(3) == (6, 3, 2)
+
+
+def test_kafka_replication_must_fit_the_brokers_and_leave_room_for_a_restart():
+    assert problems_of(aws_config(**{"tiketi:kafka": {"replicationFactor": 3}})) == [
+        "tiketi:kafka.replicationFactor: 3 is above the broker count (2): each replica needs its own broker"]
+    assert problems_of(aws_config(THREE_ZONES, **{"tiketi:kafka": {"minInsyncReplicas": 3}})) == [
+        "tiketi:kafka.minInsyncReplicas: 3 must be below replicationFactor (3) so producers keep writing while MSK "
+        "restarts one broker"]
+
+
+def test_an_external_kafka_cluster_and_an_msk_section_together_are_refused():
+    raw = aws_config(**{"tiketi:kafka": {"brokers": 2},
+                        "tiketi:workloads": {"namespace": "tiketi-prod", "imageTag": "1.0.0",
+                                             "kafkaBootstrapServers": "b-1.example.com:9096"}})
+    assert problems_of(raw) == [
+        'tiketi:kafka: ["brokers"] is set, but tiketi:workloads.kafkaBootstrapServers points the services at an '
+        "external cluster and no MSK cluster is built; remove one of them"]

@@ -30,7 +30,7 @@ def test_generated_secrets_lengths_and_character_sets(aws_stack):
     passwords = {r.name.removeprefix("secrets-"): r.inputs
                  for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
     assert set(passwords) == {"database-password", "redis-auth-token", "queue-entry-token-secret",
-                              "internal-api-token", "jwt-secret", "origin-verify"}
+                              "internal-api-token", "jwt-secret", "origin-verify", "kafka-services-password"}
     assert passwords["database-password"]["length"] == 32
     assert not set(passwords["database-password"]["overrideSpecial"]) & set('/"@ ')  # RDS forbids these
     assert passwords["redis-auth-token"]["length"] == 64
@@ -39,14 +39,17 @@ def test_generated_secrets_lengths_and_character_sets(aws_stack):
     for role in ("queue-entry-token-secret", "jwt-secret"):
         assert passwords[role]["length"] == 64 and passwords[role]["special"] is False
     assert passwords["internal-api-token"]["length"] == 48
+    # Letters and digits only: the SCRAM password sits inside password="..." in the services' JAAS line.
+    assert passwords["kafka-services-password"]["length"] == 32
+    assert passwords["kafka-services-password"]["special"] is False
 
 
 def test_secrets_are_stored_in_secrets_manager_with_the_recovery_window(aws_stack):
     secrets = aws_stack.all("aws:secretsmanager/secret:Secret")
     prefix = f"tiketi-{aws_stack.stack}/"
-    assert sorted(s.inputs["name"] for s in secrets) == sorted(prefix + role for role in (
+    assert sorted(s.inputs["name"] for s in secrets) == sorted([*(prefix + role for role in (
         "database-credentials", "redis-auth-token", "queue-entry-token-secret", "internal-api-token", "jwt-secret",
-        "origin-verify"))
+        "origin-verify")), f"AmazonMSK_tiketi-{aws_stack.stack}-services"])
     assert all(s.inputs["recoveryWindowInDays"] == 7 for s in secrets)
     for version in aws_stack.all("aws:secretsmanager/secretVersion:SecretVersion"):
         assert version.inputs["secretString"]["4dabf18193072939515e22adb298388d"]  # wrapped as a secret

@@ -52,7 +52,8 @@ def test_prod_adds_only_the_data_services_and_aws_apis(prod):
     assert egress == [
         {"to": blocks(app + data), "ports": [{"port": 5432, "protocol": "TCP"}]},
         {"to": blocks(data), "ports": [{"port": 6379, "protocol": "TCP"}]},
-        {"to": blocks(["10.0.0.0/16"]), "ports": [{"port": p, "protocol": "TCP"} for p in (9092, 9094, 9096)]},
+        # MSK's SASL/SCRAM listener only, to the data subnets where its brokers' interfaces are
+        {"to": blocks(data), "ports": [{"port": 9096, "protocol": "TCP"}]},
         {"to": blocks(["10.0.0.0/16"]), "ports": [{"port": 443, "protocol": "TCP"}]},
     ]
     # nothing wider: no egress rule reaches outside the VPC

@@ -215,7 +215,7 @@ def test_config_map_and_secret_the_services_read(prod):
 
     assert sorted(unwrap(registration.inputs["data"])) == sorted([
         "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD", "SPRING_DATA_REDIS_PASSWORD",
-        "INTERNAL_API_TOKEN", "QUEUE_ENTRY_TOKEN_SECRET", "JWT_SECRET"])
+        "INTERNAL_API_TOKEN", "QUEUE_ENTRY_TOKEN_SECRET", "JWT_SECRET", "SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG"])
 
 
 def test_services_with_a_database_create_it_on_aws(prod):

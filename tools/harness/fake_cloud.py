@@ -183,7 +183,60 @@ def _ecr_repository(cloud: FakeCloud, name: str, state: dict) -> dict:
             "arn": f"arn:aws:ecr:{cloud.region}:{ACCOUNT_ID}:repository/{state['name']}"}
 
 
+def _msk_cluster(cloud: FakeCloud, name: str, state: dict) -> dict:
+    """MSK's computed outputs, shaped as DescribeCluster/GetBootstrapBrokers return them."""
+    cluster, suffix = state["clusterName"], _short_hash(name, 6)
+    uuid = f"{_short_hash(name, 8)}-{_short_hash(name + '1', 4)}-{_short_hash(name + '2', 4)}-" \
+           f"{_short_hash(name + '3', 4)}-{_short_hash(name + '4', 12)}-2"
+    brokers = int(state.get("numberOfBrokerNodes", 3))
+    host = lambda n: f"b-{n}.{cluster}.{suffix}.c2.kafka.{cloud.region}.amazonaws.com"  # noqa: E731
+    # The provider sorts each list; an endpoint list is set only for the listeners the cluster has
+    # (client_broker TLS, SCRAM on, no IAM, no unauthenticated clients: SASL/SCRAM alone).
+    auth = state.get("clientAuthentication") or {}
+    tls_only = (state.get("encryptionInfo") or {}).get("encryptionInTransit", {}).get("clientBroker", "TLS") == "TLS"
+    listing = lambda port, on: ",".join(sorted(f"{host(n)}:{port}" for n in range(1, brokers + 1))) if on else ""  # noqa: E731
+    sasl = auth.get("sasl") or {}
+    return {
+        "arn": f"arn:aws:kafka:{cloud.region}:{ACCOUNT_ID}:cluster/{cluster}/{uuid}",
+        "clusterUuid": uuid,
+        "currentVersion": "K3AEGXETSR30VB",
+        "bootstrapBrokers": listing(9092, not tls_only),
+        "bootstrapBrokersTls": listing(9094, bool(auth.get("unauthenticated")) or "tls" in auth),
+        "bootstrapBrokersSaslScram": listing(9096, bool(sasl.get("scram"))),
+        "bootstrapBrokersSaslIam": listing(9098, bool(sasl.get("iam"))),
+        "zookeeperConnectString": "",  # KRaft: no ZooKeeper
+        "zookeeperConnectStringTls": "",
+        "storageMode": state.get("storageMode", "LOCAL"),
+    }
+
+
+def _msk_configuration(cloud: FakeCloud, name: str, state: dict) -> dict:
+    configuration = state["name"]
+    return {"arn": f"arn:aws:kafka:{cloud.region}:{ACCOUNT_ID}:configuration/{configuration}/"
+                   f"{_short_hash(name, 8)}-1111-2222-3333-{_short_hash(name, 12)}-2",
+            "latestRevision": 1}
+
+
+def _scalable_target(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:application-autoscaling:{cloud.region}:{ACCOUNT_ID}:scalable-target/"
+                   f"056{_short_hash(name, 28)}",
+            "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/kafka.application-autoscaling.amazonaws.com/"
+                       "AWSServiceRoleForApplicationAutoScaling_KafkaCluster"}
+
+
+def _scaling_policy(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:autoscaling:{cloud.region}:{ACCOUNT_ID}:scalingPolicy:{_short_hash(name, 8)}-"
+                   f"1111-2222-3333-{_short_hash(name, 12)}:resource/kafka/{state['resourceId']}:"
+                   f"policyName/{state['name']}",
+            "alarmArns": [f"arn:aws:cloudwatch:{cloud.region}:{ACCOUNT_ID}:alarm:TargetTracking-{state['name']}-"
+                          f"{kind}-{_short_hash(name + kind, 8)}" for kind in ("AlarmHigh",)]}
+
+
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:msk/cluster:Cluster": _msk_cluster,
+    "aws:msk/configuration:Configuration": _msk_configuration,
+    "aws:appautoscaling/target:Target": _scalable_target,
+    "aws:appautoscaling/policy:Policy": _scaling_policy,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:ecr/repository:Repository": _ecr_repository,

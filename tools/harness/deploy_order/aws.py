@@ -10,3 +10,9 @@ from __future__ import annotations
 from tools.harness.deploy_order.graph import OrderRule
 
 AWS_RULES: tuple[OrderRule, ...] = ()
+
+
+# --- Amazon MSK (issue 15): its rules live in msk.py, appended here -------------------------------
+from tools.harness.deploy_order.msk import MSK_RULES  # noqa: E402
+
+AWS_RULES = AWS_RULES + MSK_RULES
