@@ -168,7 +168,7 @@ def test_only_kraft_versions_msk_offers(version):  # KafkaSettings._known_versio
 def test_kafka_brokers_are_msk_standard_sizes():  # KafkaSettings._standard_broker
     assert problem_with("kafka", instanceType="kafka.m7g.24xlarge") == (
         'tiketi:kafka.instanceType: "kafka.m7g.24xlarge" is not an allowed Amazon MSK broker size; kafka.m7g comes '
-        "in large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge")
+        "in large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge (did you mean kafka.m7g.4xlarge?)")
     assert problem_with("kafka", instanceType="m7g.large").startswith(
         'tiketi:kafka.instanceType: "m7g.large" is not an allowed Amazon MSK broker size; expected')
     assert problem_with("kafka", instanceType="express.m7g.large") == (
