@@ -14,9 +14,9 @@ an idempotent ``CREATE DATABASE``): nothing outside the VPC can reach RDS to do 
 
 First deploy: each Deployment waits for the ConfigMap and Secret it reads and for
 ``services_depend_on`` (on AWS the Database, Cache and Kafka components, so no pod starts before
-RDS, its proxy, ElastiCache and MSK, with its SCRAM users associated, can take a connection), and ``deployServices: false``
-builds everything but the Deployments (and their HPAs and PDBs), for an AWS stack whose ECR
-repositories are still empty and for the kind stack's platform-only mode.
+RDS, its proxy, ElastiCache and MSK, with its SCRAM users associated, can take a connection), and
+``deployServices: false`` builds everything but the Deployments (and their HPAs and PDBs), for an
+AWS stack whose ECR repositories are still empty and for the kind stack's platform-only mode.
 """
 
 from __future__ import annotations

@@ -234,3 +234,12 @@ def test_local_keeps_its_in_cluster_broker(local):
     assert data["SPRING_KAFKA_BOOTSTRAP_SERVERS"] == "kafka-spring:9092"
     assert not {"SPRING_KAFKA_SECURITY_PROTOCOL", "SPRING_KAFKA_PROPERTIES_SASL_MECHANISM"} & set(data)
     assert "kafkaClusterArn" not in local.outputs
+
+
+def test_service_pods_start_only_once_msk_takes_their_login(aws_stack):
+    # Depending on the Kafka component waits for every child: the cluster and the SCRAM association.
+    association = aws_stack.one(ASSOCIATION)
+    deployments = aws_stack.all("kubernetes:apps/v1:Deployment")
+    assert len(deployments) == 8
+    assert all(association.urn in d.all_dependencies and aws_stack.one(CLUSTER).urn in d.all_dependencies
+               for d in deployments)
