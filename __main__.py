@@ -8,6 +8,7 @@ at the end (``aws_outputs``, ``local_outputs``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,9 +54,26 @@ from components.local import (
     LocalSecrets,
 )
 from components.network import AppSecurityGroups, AppSecurityGroupsArgs, Network, NetworkArgs
-from components.observability import Alerts, AlertsArgs
+from components.observability import (
+    Alerts,
+    AlertsArgs,
+    ClusterTelemetry,
+    ClusterTelemetryArgs,
+    Collector,
+    CollectorArgs,
+    Dashboard,
+    DashboardArgs,
+    Edge,
+    EdgeLogs,
+    EdgeLogsArgs,
+    TargetGroup,
+    UserAlarms,
+    UserAlarmsArgs,
+    Watched,
+)
+from components.observability.collector import ZIPKIN_ENDPOINT
 from components.security import Secrets, SecretsArgs
-from components.services import SERVICE_NAMES
+from components.services import SERVICE_NAMES, SERVICES
 
 # --- AWS stacks (staging, prod) --------------------------------------------------------------
 
@@ -77,7 +95,11 @@ def build_foundation(config: StackConfig) -> Foundation:
         availability_zones=config.network.availability_zones, nat_gateways=config.network.nat_gateways,
         flow_logs_retention_days=config.network.flow_logs_retention_days,
     ))
-    alerts = Alerts("alerts", AlertsArgs(name_prefix=prefix, emails=config.alerts.emails))
+    alerts = Alerts("alerts", AlertsArgs(
+        name_prefix=prefix, emails=config.alerts.emails, edge_topic=config.edge.cloudfront,
+        default_tags=config.aws.default_tags, discord_webhook_url=config.alerts.discord_webhook_url,
+        log_retention_days=config.observability.container_log_retention_days,
+    ))
     app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=prefix, vpc_id=network.vpc_id))
     secrets = Secrets("secrets", SecretsArgs(name_prefix=prefix,
                                              recovery_window_days=config.secrets.recovery_window_days))
@@ -215,8 +237,10 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
             redis_host=cache.primary_endpoint, redis_port=cache.port, redis_tls=config.cache.transit_encryption,
             kafka_bootstrap_servers=data.kafka_bootstrap_servers,
             kafka_security=KafkaSecurity(kafka.security_protocol, kafka.sasl_mechanism) if kafka else None,
-            zipkin_endpoint=config.workloads.zipkin_endpoint,
-            extra={"AWS_REGION": config.aws.region, "TICKET_QUEUE_URL": asynchronous.queue.url},
+            # The ADOT collector (build_observability) unless the stack names another trace collector.
+            zipkin_endpoint=config.workloads.zipkin_endpoint or ZIPKIN_ENDPOINT,
+            extra={"AWS_REGION": config.aws.region, "TICKET_QUEUE_URL": asynchronous.queue.url,
+                   "MANAGEMENT_TRACING_SAMPLING_PROBABILITY": str(config.observability.trace_sampling_probability)},
         ),
         credentials=Credentials(
             database_username=config.database.master_username, database_password=secrets.database_password,
@@ -245,17 +269,64 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
     return KubernetesTier(registry, cluster, workloads)
 
 
+@dataclass(frozen=True)
+class ObservabilityTier:
+    dashboard: Dashboard
+    collector: Collector
+
+
+def build_observability(config: StackConfig, base: Foundation, data: DataTier, asynchronous: AsyncTier,
+                        edge: EdgeTier, kubernetes: KubernetesTier) -> ObservabilityTier:
+    """Logs, traces, metrics, the user-facing alarms and the dashboard, from what the other tiers created."""
+    settings, cluster, cdn = config.observability, kubernetes.cluster, edge.cdn
+    telemetry = ClusterTelemetry("cluster-telemetry", ClusterTelemetryArgs(
+        cluster_name=cluster.name, cluster_name_literal=config.name_prefix, issuer=cluster.oidc,
+        node_group=cluster.node_group, addon_version=settings.cloudwatch_addon_version,
+        log_retention_days=settings.container_log_retention_days,
+    ))
+    collector = Collector("collector", CollectorArgs(
+        region=config.aws.region, image_tag=settings.adot_collector_version, issuer=cluster.oidc,
+        workloads_namespace=kubernetes.workloads.namespace, vpc_cidr=base.network.vpc_cidr,
+        metrics_log_group_name=telemetry.log_group_names["prometheus"],
+        metrics_log_group_arn=telemetry.log_group_arns["prometheus"],
+    ), opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}))
+    if cdn is not None:
+        EdgeLogs("edge-logs", EdgeLogsArgs(function_name=cdn.edge_function_name, regions=settings.edge_log_regions,
+                                           retention_days=settings.edge_log_retention_days,
+                                           default_tags=config.aws.default_tags))
+    balancer, internal = edge.load_balancer, asynchronous.internal_api
+    watched = Watched(
+        region=config.aws.region, cluster_name=cluster.name, workloads_namespace=kubernetes.workloads.namespace,
+        services=[s.name for s in SERVICES if s.is_backend], public_alb_arn_suffix=balancer.arn_suffix,
+        target_groups=[TargetGroup("gateway-service", balancer.arn_suffix, balancer.target_group_arn_suffix),
+                       TargetGroup("ticket-service", internal.arn_suffix, internal.target_group_arn_suffix)],
+        database_instance_id=data.database.instance_identifier, proxy_name=data.database.proxy_name,
+        cache_node_ids=data.cache.node_ids, queue_name=asynchronous.queue.name,
+        dead_letter_queue_name=asynchronous.queue.dlq_name, worker_function_name=asynchronous.worker.function_name,
+        edge=Edge(cdn.distribution_id, cdn.web_acl_metric_name) if cdn is not None else None,
+    )
+    alarms = UserAlarms("user-alarms", UserAlarmsArgs(
+        watched=watched, thresholds=settings.alarms, topic_arn=base.alerts.topic_arn,
+        edge_topic_arn=base.alerts.edge_topic_arn, edge_provider=base.alerts.edge_provider,
+        cloudfront_additional_metrics=settings.cloudfront_additional_metrics,
+    ))
+    dashboard = Dashboard("dashboard", DashboardArgs(
+        name_prefix=config.name_prefix, watched=dataclasses.replace(watched, alarm_arns=alarms.alarm_arns)))
+    return ObservabilityTier(dashboard, collector)
+
+
 def build_aws(config: StackConfig) -> dict[str, Any]:
     base = build_foundation(config)
     data = build_data(config, base)
     asynchronous = build_async(config, base, data)
     edge = build_edge(config, base)
     kubernetes = build_kubernetes(config, base, data, asynchronous, edge)
-    return aws_outputs(base, data, asynchronous, edge, kubernetes)
+    observability = build_observability(config, base, data, asynchronous, edge, kubernetes)
+    return aws_outputs(base, data, asynchronous, edge, kubernetes, observability)
 
 
 def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge: EdgeTier,
-                kubernetes: KubernetesTier) -> dict[str, Any]:
+                kubernetes: KubernetesTier, observability: ObservabilityTier) -> dict[str, Any]:
     network = base.network
     outputs: dict[str, Any] = {
         "vpcId": network.vpc_id,
@@ -279,12 +350,16 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         "clusterName": kubernetes.cluster.name,
         "namespace": kubernetes.workloads.namespace,
         "imageRepositories": kubernetes.registry.repository_urls,
+        "dashboardName": observability.dashboard.name,
+        "traceCollectorEndpoint": observability.collector.zipkin_endpoint,
+        "alertSubscriptionsPending": base.alerts.subscriptions,
     }
     if data.kafka is not None:
         outputs["kafkaClusterArn"] = data.kafka.arn
     if edge.cdn is not None:
         outputs["cloudfrontDomainName"] = edge.cdn.domain_name
         outputs["edgeFunctionVersionArn"] = edge.cdn.edge_function_qualified_arn
+        outputs["edgeAlertTopicArn"] = base.alerts.edge_topic_arn
     return outputs
 
 

@@ -16,6 +16,8 @@ from tools.harness.snapshot import Snapshot
 
 STACKS = ("local", "staging", "prod")
 AWS_STACKS = ("staging", "prod")
+ALERT_SUBSCRIBERS = {"emails": ["oncall@tiketi.example", "lead@tiketi.example"],
+                     "discordWebhookUrl": "https://discord.com/api/webhooks/123456789012345678/AbC-dEf_123"}
 
 _cache: dict[str, Snapshot] = {}
 
@@ -53,13 +55,14 @@ def aws_stack(request) -> Snapshot:
 
 @pytest.fixture(scope="session")
 def staging_without_proxy_or_waf() -> Snapshot:
-    """Staging with the two switches the committed stacks never turn off (RDS Proxy, WAF) turned
-    off: the other branch of each, on one extra run."""
+    """Staging with the switches the committed stacks never take, on one extra run: RDS Proxy and WAF off,
+    and alert subscribers on (on-call emails and a Discord webhook, which the committed stacks leave unset)."""
     raw, _ = load_stack_config_file("staging")
     database = {**json.loads(raw["tiketi:database"]), "proxy": False}
     edge = {**json.loads(raw["tiketi:edge"]), "waf": False}
     return Snapshot(run_program("staging", {"tiketi:database": json.dumps(database),
-                                            "tiketi:edge": json.dumps(edge)}))
+                                            "tiketi:edge": json.dumps(edge),
+                                            "tiketi:alerts": json.dumps(ALERT_SUBSCRIBERS)}))
 
 
 def pytest_sessionfinish(session, exitstatus):

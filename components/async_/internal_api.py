@@ -39,6 +39,8 @@ class InternalApi(Component):
     TYPE = "tiketi:async:InternalApi"
     url: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: InternalApiArgs, opts: pulumi.ResourceOptions | None = None):
@@ -83,5 +85,7 @@ class InternalApi(Component):
 
         self.url = pulumi.Output.concat("http://", balancer.dns_name)
         self.target_group_arn = target_group.arn
+        # CloudWatch's LoadBalancer and TargetGroup dimensions.
+        self.arn_suffix, self.target_group_arn_suffix = balancer.arn_suffix, target_group.arn_suffix
         self.security_group_id = group.id
         self.register_outputs({"url": self.url, "targetGroupArn": self.target_group_arn})

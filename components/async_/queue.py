@@ -56,6 +56,8 @@ class Queue(Component):
     arn: pulumi.Output[str]
     dlq_url: pulumi.Output[str]
     dlq_arn: pulumi.Output[str]
+    name: pulumi.Output[str]
+    dlq_name: pulumi.Output[str]
     max_receive_count: int
 
     def __init__(self, name: str, args: QueueArgs, opts: pulumi.ResourceOptions | None = None):
@@ -93,16 +95,20 @@ class Queue(Component):
                      metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq.name},
                      statistic="Maximum", comparison="GreaterThanThreshold", threshold=0, evaluation_periods=1,
                      missing_data="notBreaching",
-                     description="ticket events in the dead-letter queue: they failed maxReceiveCount times")
+                     description="ticket events in the dead-letter queue: they failed maxReceiveCount times",
+                     first_check="the ticket-worker log group for the failing messageId, then redrive the DLQ")
         metric_alarm(f"{name}-oldest-message", parent=self, topic_arn=args.alarm_topic_arn, namespace="AWS/SQS",
                      metric="ApproximateAgeOfOldestMessage", dimensions={"QueueName": queue.name},
                      statistic="Maximum", comparison="GreaterThanThreshold",
                      threshold=settings.oldest_message_alarm_seconds, evaluation_periods=1,
                      missing_data="notBreaching",
-                     description=f"a ticket event has waited over {settings.oldest_message_alarm_seconds} s")
+                     description=f"a ticket event has waited over {settings.oldest_message_alarm_seconds} s",
+                     first_check="worker errors and throttles on the dashboard; ticket-service health behind the "
+                                 "internal ALB")
 
         self.url, self.arn = queue.url, queue.arn
         self.dlq_url, self.dlq_arn = dlq.url, dlq.arn
+        self.name, self.dlq_name = queue.name, dlq.name  # CloudWatch's QueueName dimension
         self.max_receive_count = settings.max_receive_count
         self.register_outputs({"url": self.url, "arn": self.arn, "dlqUrl": self.dlq_url})
 

@@ -144,11 +144,14 @@ class Worker(Component):
         metric_alarm(f"{self._name}-errors", metric="Errors", statistic="Sum", comparison="GreaterThanThreshold",
                      threshold=settings.errors_alarm_threshold, evaluation_periods=2,
                      description=f"ticket-worker: more than {settings.errors_alarm_threshold} errors in 5 minutes, "
-                                 "twice", **common)
+                                 "twice",
+                     first_check="the worker log group (Logs Insights: filter @message like /ERROR/)", **common)
         duration_limit_ms = 0.8 * settings.timeout_seconds * 1000
         metric_alarm(f"{self._name}-duration", metric="Duration", statistic="Average",
                      comparison="GreaterThanThreshold", threshold=duration_limit_ms, evaluation_periods=2,
-                     description="ticket-worker: average duration above 80% of its timeout", **common)
+                     description="ticket-worker: average duration above 80% of its timeout",
+                     first_check="ticket-service p95 latency and the internal ALB target health", **common)
         metric_alarm(f"{self._name}-throttles", metric="Throttles", statistic="Sum",
                      comparison="GreaterThanThreshold", threshold=0, evaluation_periods=1,
-                     missing_data="notBreaching", description="ticket-worker: invocations throttled", **common)
+                     missing_data="notBreaching", description="ticket-worker: invocations throttled",
+                     first_check="reservedConcurrency against the queue depth", **common)

@@ -52,7 +52,10 @@ class DatabaseSettings(Section):
     proxy: bool = Field(default=True, description="RDS Proxy in front of the instance (clients use its endpoint)")
     master_username: str = Field(default="tiketi_admin", description="the master user",
                                  json_schema_extra=allowed("lower-case identifier, not a reserved name"))
-    log_retention_days: RetentionDays = Field(default=30, description="the PostgreSQL log group")
+    log_retention_days: RetentionDays = Field(default=30, description="the PostgreSQL and upgrade log groups")
+    # RDS accepts only these intervals (CreateDBInstance MonitoringInterval); 0 turns it off.
+    enhanced_monitoring_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        default=60, description="Enhanced Monitoring (OS metrics into the RDSOSMetrics log group) interval; 0: off")
     alarms: DatabaseAlarmSettings = Field(default=DatabaseAlarmSettings(), description="alarm thresholds")
 
     @field_validator("engine_version")

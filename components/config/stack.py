@@ -31,7 +31,7 @@ from components.config.edge import EdgeSettings
 from components.config.errors import ConfigError, describe, explain, unknown_key
 from components.config.kubernetes import ClusterSettings, KindSettings, WorkloadsSettings
 from components.config.network import AwsSettings, NetworkSettings
-from components.config.observability import AlertsSettings
+from components.config.observability import AlertsSettings, ObservabilitySettings
 from components.config.security import SecretsSettings
 
 PROJECT = "tiketi"
@@ -61,6 +61,7 @@ class StackConfig(BaseModel):
     edge: EdgeSettings | None = None
     cluster: ClusterSettings | None = None
     workloads: WorkloadsSettings | None = None
+    observability: ObservabilitySettings | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -102,6 +103,7 @@ SECTIONS: dict[str, tuple[str, bool]] = {
     "edge": ("aws", True),
     "cluster": ("aws", True),
     "workloads": ("any", True),
+    "observability": ("aws", False),
     "kubernetes": ("kind", False),
 }
 _TIKETI_KEYS = ("platform", *SECTIONS)

@@ -41,12 +41,15 @@ class Cache(Component):
     port: int
     security_group_id: pulumi.Output[str]
     replication_group_id: str
+    node_ids: list[str]  # CloudWatch's CacheClusterId dimension, one per node
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.replication_group_id = f"{args.name_prefix}-redis"
+        # A cluster-mode-disabled group names its nodes <id>-001, -002, ...
+        self.node_ids = [f"{self.replication_group_id}-{index:03d}" for index in range(1, settings.nodes + 1)]
 
         group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
                                       description=f"{settings.engine}: 6379 from the application groups only",
@@ -113,18 +116,20 @@ class Cache(Component):
 
     def _build_alarms(self, name: str, args: CacheArgs) -> None:
         thresholds = args.settings.alarms
-        # Host metrics are per node; a cluster-mode-disabled group names its nodes <id>-001, -002, ...
-        for index in range(1, args.settings.nodes + 1):
-            node = f"{self.replication_group_id}-{index:03d}"
+        # Host metrics are per node.
+        for index, node in enumerate(self.node_ids, start=1):
             common = {"parent": self, "topic_arn": args.alarm_topic_arn, "namespace": "AWS/ElastiCache",
                       "dimensions": {"CacheClusterId": node}}
             metric_alarm(f"{name}-{index:03d}-cpu", metric="EngineCPUUtilization", statistic="Average",
                          comparison="GreaterThanThreshold", threshold=thresholds.cpu_percent, evaluation_periods=3,
-                         description=f"{node}: engine CPU above {thresholds.cpu_percent:g}% for 15 minutes", **common)
+                         description=f"{node}: engine CPU above {thresholds.cpu_percent:g}% for 15 minutes",
+                         first_check="the slow-log group for expensive commands (KEYS, large ranges)", **common)
             metric_alarm(f"{name}-{index:03d}-memory", metric="DatabaseMemoryUsagePercentage", statistic="Average",
                          comparison="GreaterThanThreshold", threshold=thresholds.memory_percent,
                          evaluation_periods=3,
-                         description=f"{node}: memory above {thresholds.memory_percent:g}% for 15 minutes", **common)
+                         description=f"{node}: memory above {thresholds.memory_percent:g}% for 15 minutes",
+                         first_check="Evictions on the dashboard and keys written without a TTL", **common)
             metric_alarm(f"{name}-{index:03d}-evictions", metric="Evictions", statistic="Sum",
                          comparison="GreaterThanThreshold", threshold=thresholds.evictions, evaluation_periods=1,
-                         description=f"{node}: more than {thresholds.evictions} evictions in 5 minutes", **common)
+                         description=f"{node}: more than {thresholds.evictions} evictions in 5 minutes",
+                         first_check="memory use: the node is too small or keys lack a TTL", **common)

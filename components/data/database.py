@@ -31,6 +31,7 @@ from components.observability.alarms import metric_alarm
 from components.security import iam
 
 PORT = 5432
+LOG_EXPORTS = ("postgresql", "upgrade")
 PARAMETERS = {
     "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),  # static: applies on reboot
     "log_statement": ("ddl", "immediate"),
@@ -61,11 +62,13 @@ class Database(Component):
     security_group_id: pulumi.Output[str]
     client_target_security_group_id: pulumi.Output[str]
     instance_identifier: str
+    proxy_name: pulumi.Output[str] | None  # CloudWatch's ProxyName dimension
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
         settings = args.settings
         self.instance_identifier = f"{args.name_prefix}-postgres"
+        self.proxy_name = None
 
         db_sg = self._security_group("db", "PostgreSQL: 5432 from the application groups and RDS Proxy only")
         proxy_sg = (
@@ -124,11 +127,16 @@ class Database(Component):
                         for key, (value, method) in PARAMETERS.items()],
             opts=self._child(),
         )
-        # RDS writes to this group name; creating it first is what lets us set retention.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-postgresql-logs", name=f"/aws/rds/instance/{self.instance_identifier}/postgresql",
-            retention_in_days=settings.log_retention_days, opts=self._child(),
-        )
+        # RDS writes to these group names (one per exported log type); creating them first is what
+        # lets us set retention, or RDS creates them never to expire.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{log_type}-logs", name=f"/aws/rds/instance/{self.instance_identifier}/{log_type}",
+                retention_in_days=settings.log_retention_days, opts=self._child(),
+            )
+            for log_type in LOG_EXPORTS
+        ]
+        monitoring = self._monitoring_role()
         return aws.rds.Instance(
             f"{name}-instance",
             identifier=self.instance_identifier,
@@ -156,14 +164,34 @@ class Database(Component):
             performance_insights_enabled=True,
             performance_insights_retention_period=7,
             database_insights_mode="standard",
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            monitoring_interval=settings.enhanced_monitoring_seconds,
+            monitoring_role_arn=monitoring.arn if monitoring is not None else None,
             auto_minor_version_upgrade=True,
             deletion_protection=settings.deletion_protection,
             skip_final_snapshot=not settings.final_snapshot,
             final_snapshot_identifier=f"{self.instance_identifier}-final" if settings.final_snapshot else None,
             apply_immediately=False,
-            opts=self._child(depends_on=[log_group]),
+            opts=self._child(depends_on=[*log_groups, *self._monitoring_attachments]),
         )
+
+    def _monitoring_role(self) -> aws.iam.Role | None:
+        """Enhanced Monitoring's role: RDS (this account only) assumes it to write OS metrics to RDSOSMetrics."""
+        self._monitoring_attachments: list[pulumi.Resource] = []
+        if not self._args.settings.enhanced_monitoring_seconds:
+            return None
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html (trust,
+        # confused-deputy condition) and the AmazonRDSEnhancedMonitoringRole managed policy (logs on RDS*).
+        role = aws.iam.Role(f"{self._name}-monitoring",
+                            description="RDS Enhanced Monitoring: OS metrics to CloudWatch Logs",
+                            assume_role_policy=iam.trust("monitoring.rds.amazonaws.com", condition={
+                                "StringEquals": {"aws:SourceAccount": account_id}}),
+                            opts=self._child())
+        self._monitoring_attachments.append(aws.iam.RolePolicyAttachment(
+            f"{self._name}-monitoring", role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", opts=self._child()))
+        return role
 
     def _write_credentials(self, instance: aws.rds.Instance) -> None:
         args = self._args
@@ -216,6 +244,7 @@ class Database(Component):
         aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=proxy.name,
                             target_group_name=target_group.name, db_instance_identifier=instance.identifier,
                             opts=self._child())
+        self.proxy_name = proxy.name
         return proxy.endpoint
 
     def _build_alarms(self) -> None:
@@ -225,13 +254,17 @@ class Database(Component):
         metric_alarm(f"{self._name}-cpu", metric="CPUUtilization", statistic="Average",
                      comparison="GreaterThanThreshold", threshold=thresholds.cpu_percent, evaluation_periods=3,
                      description=f"{self.instance_identifier}: CPU above {thresholds.cpu_percent:g}% for 15 minutes",
+                     first_check="Performance Insights top SQL (slow queries in the postgresql log group); "
+                                 "a deploy that changed a query",
                      **common)
         metric_alarm(f"{self._name}-free-storage", metric="FreeStorageSpace", statistic="Minimum",
                      comparison="LessThanThreshold", threshold=thresholds.free_storage_gb * 1024**3,
                      evaluation_periods=1,
                      description=f"{self.instance_identifier}: less than {thresholds.free_storage_gb:g} GiB free",
+                     first_check="whether storage autoscaling reached maxAllocatedStorageGb; table and WAL growth",
                      **common)
         metric_alarm(f"{self._name}-connections", metric="DatabaseConnections", statistic="Average",
                      comparison="GreaterThanThreshold", threshold=thresholds.connections, evaluation_periods=2,
                      description=f"{self.instance_identifier}: more than {thresholds.connections} connections",
+                     first_check="RDS Proxy client connections and the pods' Hikari pool sizes (HPA scaled out?)",
                      **common)

@@ -64,6 +64,10 @@ class Cdn(Component):
     domain_name: pulumi.Output[str]
     distribution_arn: pulumi.Output[str]
     edge_function_qualified_arn: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+    edge_function_name: pulumi.Output[str]
+    web_acl_metric_name: str | None  # WAF's WebACL metric dimension (its visibility config's metric name)
+    provider: aws.Provider  # us-east-1, with the stack's default tags
 
     def __init__(self, name: str, args: CdnArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
@@ -87,8 +91,16 @@ class Cdn(Component):
         self.domain_name = distribution.domain_name
         self.distribution_arn = distribution.arn
         self.edge_function_qualified_arn = edge_function.qualified_arn
+        self.distribution_id = distribution.id
+        self.edge_function_name = edge_function.name
+        self.web_acl_metric_name = self._web_acl_metric_name if web_acl is not None else None
+        self.provider = self._use1
         self.register_outputs({"domainName": self.domain_name, "edgeFunction": self.edge_function_qualified_arn})
 
+
+    @property
+    def _web_acl_metric_name(self) -> str:
+        return f"{self._args.name_prefix}-edge"
 
     def _in_us_east_1(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._use1, **kwargs)
@@ -150,7 +162,7 @@ class Cdn(Component):
                 managed(1, "AWSManagedRulesCommonRuleSet"),
                 managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
             ],
-            visibility_config=visibility(f"{self._args.name_prefix}-edge"),
+            visibility_config=visibility(self._web_acl_metric_name),
             opts=self._in_us_east_1())
 
     def _build_distribution(self, edge_function: aws.lambda_.Function,

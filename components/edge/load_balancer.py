@@ -57,6 +57,7 @@ class LoadBalancer(Component):
     zone_id: pulumi.Output[str]
     arn_suffix: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
@@ -94,6 +95,7 @@ class LoadBalancer(Component):
         self.dns_name, self.zone_id = balancer.dns_name, balancer.zone_id
         self.arn_suffix = balancer.arn_suffix
         self.target_group_arn = target_group.arn
+        self.target_group_arn_suffix = target_group.arn_suffix  # CloudWatch's TargetGroup dimension
         self.security_group_id = group.id
         self.register_outputs({"dnsName": self.dns_name, "targetGroupArn": self.target_group_arn})
 

@@ -62,6 +62,7 @@ class Cluster(Component):
     oidc: OidcIssuer
     provider: k8s.Provider
     load_balancer_controller: k8s.helm.v3.Release
+    node_group: aws.eks.NodeGroup
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
@@ -93,7 +94,7 @@ class Cluster(Component):
         )
         self._grant_admins(cluster)
         self.oidc = self._build_oidc(cluster)
-        node_group = self._build_nodes(cluster)
+        node_group = self.node_group = self._build_nodes(cluster)
         self._build_addons(cluster, node_group)
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=_kubeconfig(cluster, args.region),
                                      enable_server_side_apply=True, opts=self._child())

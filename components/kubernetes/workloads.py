@@ -217,8 +217,8 @@ class Workloads(Component):
         annotations = None
         if service.name == "ticket-service" and self.ticket_service_role_arn is not None:
             annotations = {"eks.amazonaws.com/role-arn": self.ticket_service_role_arn}
-        k8s.core.v1.ServiceAccount(name, metadata=self._meta(service.name, labels, annotations),
-                                   automount_service_account_token=False, opts=self._child())
+        account = k8s.core.v1.ServiceAccount(name, metadata=self._meta(service.name, labels, annotations),
+                                             automount_service_account_token=False, opts=self._child())
         scaling = settings.autoscaling.get(service.name)
         self._build_service_object(service, labels)
         if not settings.deploy_services:
@@ -235,9 +235,10 @@ class Workloads(Component):
                              "spec": self._pod_spec(service)},
             },
             # With an HPA, the HPA owns the replica count after the first deploy. The pods read the
-            # ConfigMap and Secret at start (envFrom, the init container's env): create those first.
+            # ConfigMap and Secret at start (envFrom, the init container's env): create those first. The
+            # IRSA webhook reads the service account's role annotation when a pod is admitted.
             opts=self._child(ignore_changes=["spec.replicas"] if scaling else None,
-                             depends_on=[self._config_map, self._secret, *args.services_depend_on]),
+                             depends_on=[self._config_map, self._secret, account, *args.services_depend_on]),
         )
         if scaling:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(

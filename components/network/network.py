@@ -34,7 +34,9 @@ from components.base import Component
 
 TIERS = ("public", "app", "data", "worker")
 # The AWS APIs EKS nodes and the worker call without leaving the VPC (interface endpoints).
-INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "sqs")
+# xray: the trace collector exports to X-Ray without a path to the internet (its NetworkPolicy
+# allows 443 to the VPC CIDR only).
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "sqs", "xray")
 # Subnet tags the AWS Load Balancer Controller uses to discover where to put load balancers.
 ELB_ROLE_TAGS = {"public": {"kubernetes.io/role/elb": "1"}, "app": {"kubernetes.io/role/internal-elb": "1"}}
 

@@ -168,7 +168,7 @@ def test_worker_alarms_are_the_spec_three(aws_stack):
         "Throttles": ("Sum", "GreaterThanThreshold", 0, 1, 300),
     }
     assert alarms["Throttles"]["treatMissingData"] == "notBreaching"
-    topic = aws_stack.one("aws:sns/topic:Topic").outputs["arn"]
+    topic = aws_stack.outputs["alertTopicArn"]
     function_name = worker_function(aws_stack).outputs["name"]
     for alarm in alarms.values():
         assert alarm["dimensions"] == {"FunctionName": function_name}

@@ -17,7 +17,7 @@ def test_misspelt_section_name_gets_the_closest_one_and_the_list():
     assert problems_of({**KIND, "tiketi:netwrok": "{}"}, "local") == [
         "tiketi:netwrok: unknown key (did you mean tiketi:network?); allowed keys are tiketi:platform, "
         "tiketi:network, tiketi:secrets, tiketi:database, tiketi:cache, tiketi:kafka, tiketi:alerts, tiketi:queue, "
-        "tiketi:worker, tiketi:edge, tiketi:cluster, tiketi:workloads, tiketi:kubernetes"]
+        "tiketi:worker, tiketi:edge, tiketi:cluster, tiketi:workloads, tiketi:observability, tiketi:kubernetes"]
 
 
 def test_misspelt_nested_key_gets_the_closest_one_and_never_its_value():

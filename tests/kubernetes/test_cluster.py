@@ -59,7 +59,8 @@ def test_oidc_provider_and_addons(aws_stack):
     assert oidc.inputs["url"] == cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
     assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     addons = {a.inputs["addonName"]: a.inputs for a in aws_stack.all("aws:eks/addon:Addon")}
-    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
+    # amazon-cloudwatch-observability belongs to the observability tier (tests/observability).
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "amazon-cloudwatch-observability"}
     for addon, role_policy in (("vpc-cni", "AmazonEKS_CNI_Policy"), ("aws-ebs-csi-driver", "AmazonEBSCSIDriverPolicy")):
         role = next(r for r in aws_stack.all("aws:iam/role:Role")
                     if r.outputs["arn"] == addons[addon]["serviceAccountRoleArn"])

@@ -179,7 +179,7 @@ def test_interface_endpoints_for_the_apis_the_cluster_and_worker_call(aws_stack)
     endpoints = aws_stack.all(ENDPOINT, vpcEndpointType="Interface")
     assert sorted(e.inputs["serviceName"] for e in endpoints) == sorted(
         f"com.amazonaws.ap-northeast-2.{service}"
-        for service in ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "sqs")
+        for service in ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "sqs", "xray")
     )
     app_subnets = sorted(s.id for s in subnets_of(aws_stack, "app"))
     sg = aws_stack.one("aws:ec2/securityGroup:SecurityGroup", tags={"Name": f"tiketi-{aws_stack.stack}-endpoints"})

@@ -63,3 +63,13 @@ def test_load_balancer_and_target_enums(aws_stack):
         assert target_group.inputs["protocol"] in {"HTTP", "HTTPS"}
     for addon in aws_stack.all("aws:eks/addon:Addon"):
         assert addon.inputs["resolveConflictsOnUpdate"] in {"OVERWRITE", "PRESERVE", "NONE"}
+
+
+def test_without_cloudfront_there_is_no_us_east_1_alert_topic_nor_edge_alarms(without_cloudfront):
+    snap = without_cloudfront
+    assert [t.outputs["arn"].split(":")[3] for t in snap.all("aws:sns/topic:Topic")] == ["ap-northeast-2"]
+    assert snap.all("aws:cloudwatch/metricAlarm:MetricAlarm", namespace="AWS/CloudFront") == []
+    assert snap.all("aws:cloudfront/monitoringSubscription:MonitoringSubscription") == []
+    assert "edgeAlertTopicArn" not in snap.outputs and snap.all("tiketi:observability:EdgeLogs") == []
+    body = json.loads(snap.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    assert {w["properties"]["region"] for w in body["widgets"] if "region" in w["properties"]} == {"ap-northeast-2"}

@@ -8,9 +8,17 @@ from tools.harness.render import kubernetes_objects
 from tools.harness.snapshot import Snapshot
 
 
+def _not_observability(snap: Snapshot):
+    """The workloads' objects: the observability tier's (collector, its policies) are tested in tests/observability."""
+    def accept(resource) -> bool:
+        top = snap.component_of(resource)
+        return top is None or not top.type.startswith("tiketi:observability:")
+    return accept
+
+
 @cache
 def _index(snap: Snapshot) -> dict[tuple[str, str], dict]:
-    return {(m["kind"], m["metadata"]["name"]): m for _, m in kubernetes_objects(snap)}
+    return {(m["kind"], m["metadata"]["name"]): m for _, m in kubernetes_objects(snap, _not_observability(snap))}
 
 
 def manifest(snap: Snapshot, kind: str, name: str) -> dict:

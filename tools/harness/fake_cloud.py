@@ -232,7 +232,18 @@ def _scaling_policy(cloud: FakeCloud, name: str, state: dict) -> dict:
                           f"{kind}-{_short_hash(name + kind, 8)}" for kind in ("AlarmHigh",)]}
 
 
+def _topic_subscription(cloud: FakeCloud, name: str, state: dict) -> dict:
+    # Email and HTTP(S) subscriptions wait for the endpoint's owner to confirm; SNS confirms Lambda ones itself.
+    protocol = state.get("protocol")
+    return {"pendingConfirmation": protocol in ("email", "email-json", "http", "https"),
+            "confirmationWasAuthenticated": protocol == "lambda",
+            "arn": f"{state['topic']}:{_short_hash(name, 8)}-aaaa-bbbb-cccc-{_short_hash(name + 's', 12)}"}
+
+
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
+    "aws:cloudwatch/dashboard:Dashboard": lambda cloud, name, state: {
+        "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{state['dashboardName']}"},
     "aws:msk/cluster:Cluster": _msk_cluster,
     "aws:msk/configuration:Configuration": _msk_configuration,
     "aws:appautoscaling/target:Target": _scalable_target,

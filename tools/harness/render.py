@@ -12,7 +12,8 @@ Writes ``build/<stack>/``, byte-identical for the same commit and config:
 - ``cost.md``: the monthly cost estimate (tools/harness/review/cost.py);
 - ``architecture.svg`` and ``architecture.mmd``: the diagram drawn from the registrations;
 - ``kubernetes/*.yaml``: every Kubernetes object, once the stack has any;
-- ``lambda/*.zip``: every Lambda deployment archive (fixed timestamps, sorted members).
+- ``lambda/*.zip``: every Lambda deployment archive (fixed timestamps, sorted members);
+- ``dashboard.json``: the CloudWatch dashboard's body, once the stack has one.
 
 The terminal gets a short summary per stack (tiers, components, resource counts, cost) and,
 on a terminal, a progress line while the program runs. Exits 1 with a readable message when
@@ -23,9 +24,11 @@ policy-pack rule is violated.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,7 +36,7 @@ from tools.harness import artifacts, inventory, summary
 from tools.harness.artifacts import archive_bytes, lambda_archives
 from tools.harness.deploy_order import check_deploy_order
 from tools.harness.invariants import check_all
-from tools.harness.mock_engine import ROOT, ProgramError, available_stacks, run_program
+from tools.harness.mock_engine import ROOT, ProgramError, Registration, available_stacks, run_program
 from tools.harness.policy_check import check as check_policies
 from tools.harness.review import cost, diagram
 from tools.harness.snapshot import Snapshot
@@ -42,9 +45,22 @@ from tools.harness.snapshot import Snapshot
 mask = inventory.mask
 
 
-def kubernetes_objects(snap: Snapshot) -> list[tuple[str, dict[str, Any]]]:
-    """Every Kubernetes object of a program run, as the manifest the provider applies, in apply order."""
-    return artifacts.kubernetes_objects([e for e in inventory.entries(snap) if artifacts.is_kubernetes_object(e)])
+def kubernetes_objects(snap: Snapshot, only: Callable[[Registration], bool] | None = None,
+                       ) -> list[tuple[str, dict[str, Any]]]:
+    """Every Kubernetes object of a program run (or those ``only`` accepts), as the manifest the provider
+    applies, in apply order."""
+    accepted = {r.urn for r in snap.registrations if only is None or only(r)}
+    return artifacts.kubernetes_objects([e for e in inventory.entries(snap)
+                                         if artifacts.is_kubernetes_object(e) and e["urn"] in accepted])
+
+
+def dashboard_body(snap: Snapshot) -> dict[str, Any] | None:
+    """The stack's CloudWatch dashboard body (None without a dashboard)."""
+    dashboards = snap.all("aws:cloudwatch/dashboard:Dashboard")
+    if not dashboards:
+        return None
+    [dashboard] = dashboards
+    return json.loads(dashboard.inputs["dashboardBody"])
 
 
 class Progress:
@@ -90,6 +106,9 @@ def write(snap: Snapshot, out: Path) -> dict[str, Any]:
             import yaml
 
             path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+    body = dashboard_body(snap)
+    if body is not None:
+        (out / "dashboard.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
     archives = lambda_archives(snap)
     if archives:
         (out / "lambda").mkdir()

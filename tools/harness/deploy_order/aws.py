@@ -16,3 +16,8 @@ AWS_RULES: tuple[OrderRule, ...] = ()
 from tools.harness.deploy_order.msk import MSK_RULES  # noqa: E402
 
 AWS_RULES = AWS_RULES + MSK_RULES
+
+# --- the observability tier (issue 17): its rules live in observability.py, appended here ------------
+from tools.harness.deploy_order.observability import OBSERVABILITY_AWS_RULES  # noqa: E402
+
+AWS_RULES = AWS_RULES + OBSERVABILITY_AWS_RULES

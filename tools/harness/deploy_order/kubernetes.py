@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tools.harness.deploy_order.graph import OrderRule
+from tools.harness.deploy_order.observability import OBSERVABILITY_KUBERNETES_RULES
 from tools.harness.mock_engine import Registration
 from tools.harness.snapshot import Snapshot, unwrap, walk_strings
 
@@ -235,3 +236,6 @@ KUBERNETES_RULES: tuple[OrderRule, ...] = (
         source="https://www.pulumi.com/docs/iac/concepts/options/dependson/ and pulumi-kubernetes await logic "
                "(https://www.pulumi.com/registry/packages/kubernetes/api-docs/apps/v1/deployment/)"),
 )
+
+# The observability tier's (issue 17): tools/harness/deploy_order/observability.py.
+KUBERNETES_RULES += OBSERVABILITY_KUBERNETES_RULES
