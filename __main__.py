@@ -304,6 +304,8 @@ def build_observability(config: StackConfig, base: Foundation, data: DataTier, a
         cache_node_ids=data.cache.node_ids, queue_name=asynchronous.queue.name,
         dead_letter_queue_name=asynchronous.queue.dlq_name, worker_function_name=asynchronous.worker.function_name,
         edge=Edge(cdn.distribution_id, cdn.web_acl_metric_name) if cdn is not None else None,
+        kafka_cluster_name=data.kafka.cluster_name if data.kafka else None,
+        kafka_broker_ids=data.kafka.broker_ids if data.kafka else (),
     )
     alarms = UserAlarms("user-alarms", UserAlarmsArgs(
         watched=watched, thresholds=settings.alarms, topic_arn=base.alerts.topic_arn,

@@ -59,7 +59,8 @@ class Kafka(Component):
     TYPE = "tiketi:data:Kafka"
     bootstrap_servers: pulumi.Output[str]
     arn: pulumi.Output[str]
-    cluster_name: str
+    cluster_name: str  # also CloudWatch's "Cluster Name" dimension
+    broker_ids: list[str]  # CloudWatch's "Broker ID" dimension
     port: int
     security_group_id: pulumi.Output[str]
     security_protocol: str
@@ -124,6 +125,7 @@ class Kafka(Component):
         self.bootstrap_servers = cluster.bootstrap_brokers_sasl_scram
         self.arn = cluster.arn
         self.port = PORT
+        self.broker_ids = [str(broker) for broker in range(1, self._sizing.brokers + 1)]
         self.security_group_id = group.id
         self.security_protocol = SECURITY_PROTOCOL
         self.sasl_mechanism = SASL_MECHANISM
@@ -236,12 +238,14 @@ class Kafka(Component):
         by_cluster = {**common, "dimensions": {"Cluster Name": cluster}}
         metric_alarm(f"{name}-offline-partitions", metric="OfflinePartitionsCount", statistic="Maximum",
                      comparison="GreaterThanThreshold", threshold=0, evaluation_periods=1, period=60,
-                     description=f"{cluster}: partitions without a leader (no reads or writes)", **by_cluster)
+                     description=f"{cluster}: partitions without a leader (no reads or writes)",
+                     first_check="broker health in the MSK console and the broker log group", **by_cluster)
         # Maximum, not Sum: a dip during a controller election is normal, none for 5 minutes is not. Missing data
         # breaches: a cluster that reports no controller has none (check this alarm after the first deploy).
         metric_alarm(f"{name}-active-controller", metric="ActiveControllerCount", statistic="Maximum",
                      comparison="LessThanThreshold", threshold=1, evaluation_periods=5, period=60,
                      missing_data="breaching", description=f"{cluster}: no active controller for 5 minutes",
+                     first_check="the MSK console's cluster state (an update or a broker replacement in progress?)",
                      **by_cluster)
         disk = args.settings.alarms.disk_used_percent
         for broker in range(1, self._sizing.brokers + 1):
@@ -249,11 +253,13 @@ class Kafka(Component):
             metric_alarm(f"{name}-broker-{broker}-disk", metric="KafkaDataLogsDiskUsed", statistic="Maximum",
                          comparison="GreaterThanOrEqualToThreshold", threshold=disk, evaluation_periods=1,
                          description=f"{cluster} broker {broker}: data disk {disk:g}% full (storage autoscaling "
-                                     "is at its ceiling or in its 6-hour cool-down)", **by_broker)
+                                     "is at its ceiling or in its 6-hour cool-down)",
+                         first_check="topic retention and the storage autoscaling ceiling (tiketi:kafka)", **by_broker)
             # MSK patches one broker at a time, so short under-replication is routine; 15 minutes is not.
             metric_alarm(f"{name}-broker-{broker}-under-replicated", metric="UnderReplicatedPartitions",
                          statistic="Maximum", comparison="GreaterThanThreshold", threshold=0, evaluation_periods=3,
                          description=f"{cluster} broker {broker}: under-replicated partitions for 15 minutes",
+                         first_check="the broker's CPU and disk on the dashboard's Kafka row; an MSK patch in progress",
                          **by_broker)
 
 

@@ -7,8 +7,8 @@ requests and error rates, origin latency, WAF blocked requests, edge-function er
 CPU/memory, restarts, pending pods), the services' own metrics (Tiketi/Services), database
 (CPU, connections, latency, RDS Proxy clients and connections), cache (CPU, memory,
 evictions, replication lag), queue (depth, oldest message, DLQ) and worker (errors, p95
-duration, throttles), then the user-facing alarms. Kafka is external (not created by the
-program), so it has no row.
+duration, throttles), Amazon MSK when the stack builds it (controller, offline and
+under-replicated partitions, broker CPU and disk), then the user-facing alarms.
 
 Dashboards are global; each widget names its region (CloudFront and WAF: us-east-1). Body
 format: CloudWatch API reference, "Dashboard Body Structure and Syntax" (24-column grid,
@@ -155,6 +155,18 @@ def dashboard_body(watched: Watched, v: dict[str, Any]) -> dict:
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", *queue, {"label": "queue"}],
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", *dlq, {"label": "dead-letter queue"}],
         ["AWS/SQS", "ApproximateAgeOfOldestMessage", *queue, {"yAxis": "right"}]], stat="Maximum")
+    if watched.kafka_cluster_name is not None:
+        kafka = ["Cluster Name", watched.kafka_cluster_name]
+        brokers = [[*kafka, "Broker ID", broker] for broker in watched.kafka_broker_ids]
+        layout.metric("Kafka controller, offline partitions", region, [
+            ["AWS/Kafka", "ActiveControllerCount", *kafka], ["AWS/Kafka", "OfflinePartitionsCount", *kafka]],
+            stat="Maximum")
+        layout.metric("Kafka broker CPU (user %) and data disk (%)", region, [
+            ["AWS/Kafka", "CpuUser", *broker] for broker in brokers]
+            + [["AWS/Kafka", "KafkaDataLogsDiskUsed", *broker, {"yAxis": "right"}] for broker in brokers],
+            stat="Maximum")
+        layout.metric("Kafka under-replicated partitions", region, [
+            ["AWS/Kafka", "UnderReplicatedPartitions", *broker] for broker in brokers], stat="Maximum")
     worker = ["FunctionName", v["worker"]]
     layout.metric("Worker errors and throttles", region, [
         ["AWS/Lambda", "Errors", *worker], ["AWS/Lambda", "Throttles", *worker]], stat="Sum")

@@ -43,4 +43,6 @@ class Watched:
     dead_letter_queue_name: pulumi.Input[str]
     worker_function_name: pulumi.Input[str]
     edge: Edge | None = None
+    kafka_cluster_name: str | None = None  # AWS/Kafka's "Cluster Name" (None: external Kafka)
+    kafka_broker_ids: Sequence[str] = ()
     alarm_arns: dict[str, Sequence[pulumi.Input[str]]] = field(default_factory=dict)  # region -> alarm ARNs

@@ -239,7 +239,8 @@ def test_local_keeps_its_in_cluster_broker(local):
 def test_service_pods_start_only_once_msk_takes_their_login(aws_stack):
     # Depending on the Kafka component waits for every child: the cluster and the SCRAM association.
     association = aws_stack.one(ASSOCIATION)
-    deployments = aws_stack.all("kubernetes:apps/v1:Deployment")
+    deployments = [d for d in aws_stack.all("kubernetes:apps/v1:Deployment")
+                   if aws_stack.component_of(d).type == "tiketi:kubernetes:Workloads"]  # not the ADOT collectors
     assert len(deployments) == 8
     assert all(association.urn in d.all_dependencies and aws_stack.one(CLUSTER).urn in d.all_dependencies
                for d in deployments)

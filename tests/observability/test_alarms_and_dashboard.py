@@ -154,6 +154,9 @@ def dimension_values(snap: Snapshot) -> dict[str, set[str]]:
                            for node in r.outputs["memberClusters"]},
         "QueueName": inputs("aws:sqs/queue:Queue", "name"),
         "FunctionName": inputs("aws:lambda/function:Function", "name"),
+        "Cluster Name": inputs("aws:msk/cluster:Cluster", "clusterName"),
+        "Broker ID": {str(b) for r in snap.all("aws:msk/cluster:Cluster")
+                      for b in range(1, int(r.inputs["numberOfBrokerNodes"]) + 1)},
     }
 
 
@@ -192,7 +195,8 @@ def test_the_dashboard_covers_every_row_the_issue_asks_for(prod):
                      ("AWS/RDS", "CPUUtilization"), ("AWS/RDS", "ClientConnections"), ("AWS/RDS", "ReadLatency"),
                      ("AWS/ElastiCache", "Evictions"), ("AWS/ElastiCache", "ReplicationLag"),
                      ("AWS/SQS", "ApproximateAgeOfOldestMessage"), ("AWS/Lambda", "Throttles"),
-                     ("Tiketi/Services", "hikaricp_connections_pending")]:
+                     ("Tiketi/Services", "hikaricp_connections_pending"), ("AWS/Kafka", "UnderReplicatedPartitions"),
+                     ("AWS/Kafka", "KafkaDataLogsDiskUsed")]:
         assert expected in metrics, expected
     services = {row[3] for _, row in metric_rows(dashboard_body(prod)) if row[0] == "Tiketi/Services"}
     assert services == {s.name for s in SERVICES if s.is_backend}

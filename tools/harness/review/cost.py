@@ -225,6 +225,16 @@ def _flat(key: str, what: str, assumption_key: str | None = None, unit_of: str =
     return lines
 
 
+def _log_group(p: Pricer, e: dict[str, Any]) -> Lines:
+    amount, region = p.assume["log_gb_per_group"], p.region_of(e)
+    note = f"{amount} GB a month"
+    if region not in p.table["prices"]["logs_ingest_gb"]:
+        # Lambda@Edge log groups sit in every region replicas may run in; the table has two regions' rates.
+        note += f", at {p.region}'s rate (the table has no figure for {region})"
+        region = p.region
+    yield "log ingestion", f"{amount} GB", amount * p.price("logs_ingest_gb", region), note
+
+
 PRICERS: dict[str, Callable[[Pricer, dict[str, Any]], Lines]] = {
     "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:ec2/eip:Eip": _eip,
@@ -243,7 +253,10 @@ PRICERS: dict[str, Callable[[Pricer, dict[str, Any]], Lines]] = {
     "aws:secretsmanager/secret:Secret": _flat("secret_month", "secret"),
     "aws:kms/key:Key": _flat("kms_key_month", "customer managed key"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _flat("alarm_month", "alarm"),
-    "aws:cloudwatch/logGroup:LogGroup": _flat("logs_ingest_gb", "log ingestion", "log_gb_per_group", "GB"),
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/dashboard:Dashboard": _flat("dashboard_month", "dashboard"),
+    "aws:cloudfront/monitoringSubscription:MonitoringSubscription": _flat(
+        "cloudfront_additional_metrics_month", "CloudFront additional metrics"),
     "aws:s3/bucket:Bucket": _flat("s3_standard_gb_month", "S3 Standard storage", "s3_gb_per_bucket", "GB"),
     "aws:ecr/repository:Repository": _flat("ecr_gb_month", "image storage", "ecr_gb_per_repository", "GB"),
 }
