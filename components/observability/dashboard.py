@@ -79,10 +79,11 @@ class _Layout:
                                             **properties}})
         self._x += WIDTH
 
-    def alarms(self, title: str, region: str, arns: list[str]) -> None:
+    def alarms(self, title: str, arns: list[str]) -> None:
+        """An alarm status widget: the ARNs say each alarm's region (properties as CDK's AlarmStatusWidget)."""
         self._newline()
         self.widgets.append({"type": "alarm", "x": 0, "y": self._y, "width": 24, "height": 4,
-                             "properties": {"title": title, "region": region, "alarms": arns}})
+                             "properties": {"title": title, "alarms": arns, "sortBy": "stateUpdatedTimestamp"}})
         self._y += 4
 
     def _newline(self) -> None:
@@ -174,7 +175,7 @@ def dashboard_body(watched: Watched, v: dict[str, Any]) -> dict:
     for alarm_region in watched.alarm_arns:
         arns = [value for key, value in sorted(v.items(), key=lambda item: item[0])
                 if key.startswith(f"alarm_{alarm_region}_")]
-        layout.alarms(f"User-facing alarms ({alarm_region})", alarm_region, arns)
+        layout.alarms(f"User-facing alarms ({alarm_region})", arns)
     return {"start": "-PT3H", "periodOverride": "inherit", "widgets": layout.widgets}
 
 
