@@ -27,7 +27,18 @@ from components.async_ import (
 )
 from components.config import StackConfig, load_stack_config
 from components.data import Cache, CacheArgs, Database, DatabaseArgs, Kafka, KafkaArgs
-from components.edge import ALB_LOG_PREFIX, Cdn, CdnArgs, LoadBalancer, LoadBalancerArgs, Storage, StorageArgs
+from components.edge import (
+    ALB_LOG_PREFIX,
+    INTERNAL_ALB_LOG_PREFIX,
+    Cdn,
+    CdnArgs,
+    Certificates,
+    CertificatesArgs,
+    LoadBalancer,
+    LoadBalancerArgs,
+    Storage,
+    StorageArgs,
+)
 from components.kubernetes import (
     AwsEgress,
     Cluster,
@@ -152,14 +163,60 @@ def kafka_egress(config: StackConfig, base: Foundation, data: DataTier) -> Kafka
 
 
 @dataclass(frozen=True)
+class EdgeTier:
+    certificates: Certificates | None  # dns: route53 (with dns: external the ARNs come from config)
+    regional_certificate_arn: pulumi.Input[str]  # both ALBs' HTTPS listeners
+    storage: Storage
+    load_balancer: LoadBalancer
+    cdn: Cdn | None
+
+
+def build_edge(config: StackConfig, base: Foundation) -> EdgeTier:
+    """Spec 4.1, 4.2, 4.5: certificates and names, CloudFront -> ALB -> frontend and gateway, CloudFront -> S3."""
+    prefix, edge, secrets = config.name_prefix, config.edge, base.secrets
+    certificates = zone_id = None
+    regional_arn, cloudfront_arn = edge.alb_certificate_arn, edge.cloudfront_certificate_arn
+    if edge.dns == "route53":
+        certificates = Certificates("certificates", CertificatesArgs(
+            name_prefix=prefix, regional_names=[edge.alb_origin_domain, edge.internal_api_domain],
+            cloudfront_names=edge.aliases if edge.cloudfront else [], hosted_zone=edge.hosted_zone,
+            hosted_zone_id=edge.hosted_zone_id,
+        ))
+        zone_id, regional_arn = certificates.zone_id, certificates.regional_certificate_arn
+        cloudfront_arn = certificates.cloudfront_certificate_arn
+    storage = Storage("storage", StorageArgs(name_prefix=prefix, frontend_versioning=edge.frontend_versioning,
+                                             cors_origins=edge.cors_origins,
+                                             logs_expiration_days=edge.logs_expiration_days,
+                                             cloudfront_logs=edge.cloudfront))
+    load_balancer = LoadBalancer("load-balancer", LoadBalancerArgs(
+        name_prefix=prefix, settings=edge, vpc_id=base.network.vpc_id,
+        public_subnet_ids=base.network.subnet_ids["public"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
+        logs_bucket_name=storage.logs_bucket_name, log_prefix=ALB_LOG_PREFIX,
+        logs_bucket_policy=storage.logs_bucket_policy, origin_verify_secret=secrets.origin_verify_secret,
+        certificate_arn=regional_arn, hosted_zone_id=zone_id,
+    ))
+    cdn = None
+    if edge.cloudfront:
+        cdn = Cdn("cdn", CdnArgs(
+            name_prefix=prefix, settings=edge, default_tags=config.aws.default_tags,
+            origin_domain=load_balancer.origin_domain, origin_verify_secret=secrets.origin_verify_secret,
+            queue_entry_token_secret=secrets.queue_entry_token_secret, frontend_bucket_id=storage.frontend_bucket_id,
+            frontend_bucket_arn=storage.frontend_bucket_arn, frontend_bucket_domain=storage.frontend_bucket_domain,
+            logs_bucket_arn=storage.logs_bucket_arn, logs_bucket_policy=storage.logs_bucket_policy,
+            certificate_arn=cloudfront_arn, hosted_zone_id=zone_id,
+        ))
+    return EdgeTier(certificates, regional_arn, storage, load_balancer, cdn)
+
+
+@dataclass(frozen=True)
 class AsyncTier:
     queue: Queue
     internal_api: InternalApi
     worker: Worker
 
 
-def build_async(config: StackConfig, base: Foundation, data: DataTier) -> AsyncTier:
-    """Spec 4.6, 8.2: SQS FIFO -> worker Lambda -> ticket-service's internal API."""
+def build_async(config: StackConfig, base: Foundation, data: DataTier, edge: EdgeTier) -> AsyncTier:
+    """Spec 4.6, 8.2: SQS FIFO -> worker Lambda -> ticket-service's internal API (HTTPS)."""
     prefix, network, groups = config.name_prefix, base.network, base.app_groups
     queue = Queue("queue", QueueArgs(name_prefix=prefix, settings=config.queue,
                                      consumer_timeout_seconds=config.worker.timeout_seconds,
@@ -167,6 +224,10 @@ def build_async(config: StackConfig, base: Foundation, data: DataTier) -> AsyncT
     internal_api = InternalApi("internal-api", InternalApiArgs(
         name_prefix=prefix, vpc_id=network.vpc_id, app_subnet_ids=network.subnet_ids["app"],
         worker_security_group_id=groups.worker_id, eks_nodes_security_group_id=groups.eks_nodes_id,
+        domain_name=config.edge.internal_api_domain, certificate_arn=edge.regional_certificate_arn,
+        ssl_policy=config.edge.alb_ssl_policy, deletion_protection=config.edge.alb_deletion_protection,
+        logs_bucket_name=edge.storage.logs_bucket_name, log_prefix=INTERNAL_ALB_LOG_PREFIX,
+        logs_bucket_policy=edge.storage.logs_bucket_policy,
     ))
     worker = Worker("worker", WorkerArgs(
         name_prefix=prefix, settings=config.worker, subnet_ids=network.subnet_ids["worker"],
@@ -177,37 +238,6 @@ def build_async(config: StackConfig, base: Foundation, data: DataTier) -> AsyncT
         internal_api_token=base.secrets.internal_api_token, alarm_topic_arn=base.alerts.topic_arn,
     ))
     return AsyncTier(queue, internal_api, worker)
-
-
-@dataclass(frozen=True)
-class EdgeTier:
-    storage: Storage
-    load_balancer: LoadBalancer
-    cdn: Cdn | None
-
-
-def build_edge(config: StackConfig, base: Foundation) -> EdgeTier:
-    """Spec 4.1, 4.2, 4.5: CloudFront -> ALB -> gateway, CloudFront -> S3."""
-    prefix, edge, secrets = config.name_prefix, config.edge, base.secrets
-    storage = Storage("storage", StorageArgs(name_prefix=prefix, frontend_versioning=edge.frontend_versioning,
-                                             cors_origins=edge.cors_origins,
-                                             logs_expiration_days=edge.logs_expiration_days))
-    load_balancer = LoadBalancer("load-balancer", LoadBalancerArgs(
-        name_prefix=prefix, settings=edge, vpc_id=base.network.vpc_id,
-        public_subnet_ids=base.network.subnet_ids["public"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
-        logs_bucket_name=storage.logs_bucket_name, log_prefix=ALB_LOG_PREFIX,
-        origin_verify_secret=secrets.origin_verify_secret,
-    ))
-    cdn = None
-    if edge.cloudfront:
-        cdn = Cdn("cdn", CdnArgs(
-            name_prefix=prefix, settings=edge, default_tags=config.aws.default_tags,
-            alb_origin_domain=edge.alb_origin_domain, origin_verify_secret=secrets.origin_verify_secret,
-            queue_entry_token_secret=secrets.queue_entry_token_secret, frontend_bucket_id=storage.frontend_bucket_id,
-            frontend_bucket_arn=storage.frontend_bucket_arn, frontend_bucket_domain=storage.frontend_bucket_domain,
-            logs_bucket_domain=storage.logs_bucket_domain,
-        ))
-    return EdgeTier(storage, load_balancer, cdn)
 
 
 @dataclass(frozen=True)
@@ -225,7 +255,8 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
     cluster = Cluster("cluster", ClusterArgs(
         name_prefix=prefix, settings=config.cluster, region=config.aws.region, vpc_id=network.vpc_id,
         app_subnet_ids=network.subnet_ids["app"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
-        target_group_arns=[edge.load_balancer.target_group_arn, asynchronous.internal_api.target_group_arn],
+        target_group_arns=[edge.load_balancer.target_group_arn, edge.load_balancer.frontend_target_group_arn,
+                           asynchronous.internal_api.target_group_arn],
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     secrets, database, cache, kafka = base.secrets, data.database, data.cache, data.kafka
@@ -252,6 +283,7 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         create_databases=True,
         sqs_producer=SqsProducer(issuer=cluster.oidc, queue_arn=asynchronous.queue.arn),
         target_group_bindings={"gateway-service": edge.load_balancer.target_group_arn,
+                               "frontend": edge.load_balancer.frontend_target_group_arn,
                                "ticket-service": asynchronous.internal_api.target_group_arn},
         bindings_depend_on=[cluster.load_balancer_controller],
         services_depend_on=[database, cache, *([kafka] if kafka else [])],
@@ -260,6 +292,7 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         namespace=workloads.namespace,
         aws=AwsEgress(vpc_cidr=network.vpc_cidr, app_subnet_cidrs=network.subnet_cidrs["app"],
                       data_subnet_cidrs=network.subnet_cidrs["data"], kafka=kafka_egress(config, base, data)),
+        load_balancer_cidrs=network.subnet_cidrs["public"],  # the public ALB's nodes
     ), opts=in_cluster)
     # The queue policy names the producer (ticket-service's IRSA role) and the consumer (the worker).
     QueueAccess("queue-access", QueueAccessArgs(
@@ -320,8 +353,8 @@ def build_observability(config: StackConfig, base: Foundation, data: DataTier, a
 def build_aws(config: StackConfig) -> dict[str, Any]:
     base = build_foundation(config)
     data = build_data(config, base)
-    asynchronous = build_async(config, base, data)
     edge = build_edge(config, base)
+    asynchronous = build_async(config, base, data, edge)
     kubernetes = build_kubernetes(config, base, data, asynchronous, edge)
     observability = build_observability(config, base, data, asynchronous, edge, kubernetes)
     return aws_outputs(base, data, asynchronous, edge, kubernetes, observability)
@@ -347,6 +380,8 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         "workerFunctionName": asynchronous.worker.function_name,
         "ticketInternalApiUrl": asynchronous.internal_api.url,
         "albDnsName": edge.load_balancer.dns_name,
+        "albZoneId": edge.load_balancer.zone_id,  # with dns: external, the alias target of albOriginDomain
+        "albOriginDomain": edge.load_balancer.origin_domain,
         "frontendBucketName": edge.storage.frontend_bucket_name,
         "logsBucketName": edge.storage.logs_bucket_name,
         "clusterName": kubernetes.cluster.name,
@@ -362,6 +397,8 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         outputs["cloudfrontDomainName"] = edge.cdn.domain_name
         outputs["edgeFunctionVersionArn"] = edge.cdn.edge_function_qualified_arn
         outputs["edgeAlertTopicArn"] = base.alerts.edge_topic_arn
+    if edge.certificates is not None:
+        outputs["hostedZoneId"] = edge.certificates.zone_id
     return outputs
 
 

@@ -35,6 +35,30 @@ def alb_https_tls13(r: Resource) -> list[str]:
     return []
 
 
+TLS_LISTENER_PROTOCOLS = frozenset({"HTTPS", "TLS"})
+
+
+def redirects_to_https(action: Any) -> bool:
+    """A listener (rule) action that only sends the client to HTTPS (ALB redirect actions)."""
+    return (isinstance(action, Mapping) and action.get("type") == "redirect"
+            and str((action.get("redirect") or {}).get("protocol", "")).upper() == "HTTPS")
+
+
+def listener_speaks_tls(r: Resource) -> list[str]:
+    """TLS on every listener; plain HTTP only to redirect to HTTPS (whatever the credential, it never
+    crosses a network in the clear). A listener's protocol defaults to HTTP on an ALB."""
+    protocol = str(r.props.get("protocol") or "HTTP").upper()
+    if protocol in TLS_LISTENER_PROTOCOLS:
+        return []
+    actions = r.props.get("defaultActions") or []
+    if protocol == "HTTP" and actions and all(redirects_to_https(a) for a in actions):
+        return []
+    port = r.props.get("port")
+    port = int(port) if isinstance(port, float) and port.is_integer() else port  # engines send numbers as floats
+    return [f"listener on port {port} speaks {protocol} without TLS; use HTTPS (or TLS), or only redirect HTTP to "
+            "HTTPS"]
+
+
 def alb_drops_invalid_headers(r: Resource) -> list[str]:
     if r.props.get("loadBalancerType", "application") != "application":
         return []
@@ -110,6 +134,8 @@ def elasticache_posture(r: Resource) -> list[str]:
 RESOURCE_RULES: tuple[Rule, ...] = (
     Rule("alb-https-tls13", "ALB HTTPS listeners use an allow-listed TLS 1.3 policy",
          ("aws:lb/listener:Listener", "aws:alb/listener:Listener"), alb_https_tls13),
+    Rule("lb-listener-tls", "Load balancer listeners speak TLS; plain HTTP only redirects to HTTPS",
+         ("aws:lb/listener:Listener", "aws:alb/listener:Listener"), listener_speaks_tls),
     Rule("alb-drop-invalid-headers", "Application load balancers drop invalid header fields",
          ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"), alb_drops_invalid_headers),
     Rule("sg-no-open-ingress", "No security group admits 0.0.0.0/0 except rules tagged Fallback=true",

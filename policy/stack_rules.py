@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from aws_rules import redirects_to_https
 from policy_model import Resource, StackRule, get
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -11,6 +12,10 @@ PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 FUNCTION = "aws:lambda/function:Function"
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+LISTENER_TYPES = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+LISTENER_RULE_TYPES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 
 
 def _of(resources: Iterable[Resource], *types: str) -> list[Resource]:
@@ -28,6 +33,43 @@ def buckets_private_and_encrypted(resources: list[Resource]) -> list[tuple[Resou
                    for e in encryption for rule in e.props.get("rules") or []):
             found.append((bucket, "bucket has no default encryption"))
     return found
+
+
+def buckets_without_acls(resources: list[Resource]) -> list[tuple[Resource, str]]:
+    """ACLs disabled on every bucket (object ownership BucketOwnerEnforced), and no ACL written anywhere.
+
+    With ACLs on, whoever writes an object may keep it or grant it away; S3 recommends disabling
+    them ("Controlling ownership of objects and disabling ACLs for your bucket")."""
+    found = []
+    for bucket in _of(resources, BUCKET):
+        controls = [c for c in _of(resources, OWNERSHIP) if c.depends_on(bucket, "bucket")]
+        if not any(get(c.props, "rule", "objectOwnership") == "BucketOwnerEnforced" for c in controls):
+            found.append((bucket, "bucket has ACLs enabled: set its ownership controls to BucketOwnerEnforced"))
+        if bucket.props.get("acl") or bucket.props.get("grants"):
+            found.append((bucket, "bucket sets an ACL (acl/grants); ACLs must stay disabled"))
+    found += [(acl, "bucket ACL resource: ACLs must stay disabled (BucketOwnerEnforced)")
+              for acl in _of(resources, *ACL_TYPES)]
+    return found
+
+
+def plain_http_listener_rules(resources: list[Resource]) -> list[tuple[Resource, str]]:
+    """A rule on a plain-HTTP listener may only redirect to HTTPS, as the listener itself (lb-listener-tls)."""
+    plain = [listener for listener in _of(resources, *LISTENER_TYPES)
+             if str(listener.props.get("protocol") or "HTTP").upper() == "HTTP"]
+    found = []
+    for rule in _of(resources, *LISTENER_RULE_TYPES):
+        if any(rule.depends_on(listener, "listenerArn") for listener in plain) and not all(
+                redirects_to_https(action) for action in rule.props.get("actions") or [{}]):
+            found.append((rule, "rule on a plain-HTTP listener does more than redirect to HTTPS"))
+    return found
+
+
+def web_acls_log(resources: list[Resource]) -> list[tuple[Resource, str]]:
+    """Every web ACL logs (what it blocked, and why, is the first question after an incident)."""
+    configurations = _of(resources, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    return [(acl, "web ACL has no logging configuration")
+            for acl in _of(resources, "aws:wafv2/webAcl:WebAcl")
+            if not any(c.depends_on(acl, "resourceArn") for c in configurations)]
 
 
 def edge_functions_in_us_east_1(resources: list[Resource]) -> list[tuple[Resource, str]]:
@@ -104,6 +146,10 @@ def autoscaled_workloads_have_pdbs(resources: list[Resource]) -> list[tuple[Reso
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule("s3-private-encrypted", "S3 buckets block all public access and are encrypted",
               buckets_private_and_encrypted),
+    StackRule("s3-acls-disabled", "S3 buckets have ACLs disabled (bucket owner enforced)", buckets_without_acls),
+    StackRule("lb-http-rules-redirect", "Rules on plain-HTTP listeners only redirect to HTTPS",
+              plain_http_listener_rules),
+    StackRule("waf-logging", "Every web ACL has a logging configuration", web_acls_log),
     StackRule("lambda-edge-us-east-1", "Lambda@Edge functions are published in us-east-1", edge_functions_in_us_east_1),
     StackRule("sqs-encrypted-with-dlq", "SQS queues are encrypted and have a dead-letter queue",
               queues_encrypted_with_dlq),

@@ -1,17 +1,44 @@
-"""Cdn: CloudFront with the Lambda@Edge queue-token check, its WAF, and the frontend bucket policy (spec 4.2).
+"""Cdn: CloudFront with the Lambda@Edge queue-token check, its WAF, logs and names (spec 4.2).
 
-Owns an explicit us-east-1 AWS provider (Lambda@Edge and CLOUDFRONT-scope WAF live there;
-it carries the stack's default tags, which an explicit provider would not read from
-config), the edge function (``lambdas/edge_queue_check/`` plus a generated ``config.json``
-holding the queue-entry-token secret, because Lambda@Edge has no environment variables),
-its role, the origin access control, the cache and response-headers policies, the web
-ACL (by config), the distribution and the frontend bucket's policy.
+Owns an explicit us-east-1 AWS provider (Lambda@Edge, the CLOUDFRONT-scope WAF and the log
+deliveries live there; it carries the stack's default tags, which an explicit provider would
+not read from config), the edge function (``lambdas/edge_queue_check/`` plus a generated
+``config.json`` holding the queue-entry-token secret, because Lambda@Edge has no environment
+variables), its role, the origin access control, the cache and response-headers policies, the
+web ACL (by config), the distribution, its logs (CdnLogs), the frontend bucket's policy and,
+with ``dns: route53``, the aliases' A and AAAA records.
 
-Behaviours: ``*`` -> ALB with no caching (TTL 0/0/0), all cookies, the ``Authorization``
-header and all query strings forwarded and the edge function on viewer-request; these use
-CloudFront's legacy cache settings because a cache policy with caching disabled may not put
-headers in the cache key and an origin request policy may not forward ``Authorization``.
-``/static/*`` -> S3 (1 h default, 24 h max) and ``/_next/static/*`` -> S3 (1 year).
+Behaviours, first match wins (CloudFront compares the path with the ordered behaviours, then
+the default):
+
+- ``/static/*`` -> S3 (1 h default, 24 h max) and ``/_next/static/*`` -> S3 (1 year): files only;
+- ``/api/*`` -> ALB, nothing cached: AWS's ``Managed-CachingDisabled`` cache policy and
+  ``Managed-AllViewerExceptHostHeader`` origin request policy, looked up by name. With caching
+  off, forwarding every viewer header forwards ``Authorization`` too: "You can't forward the
+  Authorization header individually in an origin request policy, but when you forward all
+  viewer headers, CloudFront includes the Authorization header" (CloudFront Developer Guide,
+  "HTTP 401 status code (Unauthorized)"; re:Post knowledge center "cloudfront-authorization-
+  header": "If caching is turned off, then you can use AllViewer and AllViewerExceptHostHeader
+  origin request policies to forward an authorization header"). A cache policy may not name
+  Authorization with caching disabled, and an origin request policy may not list it (HTTP 400),
+  hence the managed "all viewer headers" policy. Host is the one header not forwarded: CloudFront
+  connects to the origin by its name, which is what the ALB's certificate covers (a forwarded
+  viewer Host would have to be on it too, else the TLS handshake fails: "HTTP 502", CloudFront
+  Developer Guide);
+- ``*`` (pages) -> ALB with ``pages``: nothing cached unless Next.js says so (min 0, default 0,
+  max 1 year: a dynamic page answers ``private, no-store``, an ISR page ``s-maxage``), the query
+  string and Next.js's router headers in the cache key (Next.js varies a page's response on
+  ``RSC``, ``Next-Router-State-Tree``, ``Next-Router-Prefetch``, ``Next-Router-Segment-Prefetch``
+  and ``Next-Url``: its ``Vary``, which CloudFront ignores), cookies not (forwarded, not keyed),
+  every viewer header but Host forwarded; POST allowed (server actions).
+
+Every behaviour that reaches the ALB runs the edge function on viewer-request, so the spec's
+protected paths are checked whichever behaviour a path lands in. No custom error response:
+a 403 or 404 from the API or a page reaches the viewer as it was sent (a distribution-wide
+error page would turn API errors into ``200 text/html``).
+
+Origin timeouts: keep-alive 55 s and read 60 s against the ALB's 65 s idle timeout
+(components/timeouts.py).
 
 Destroy caveat: CloudFront deletes Lambda@Edge replicas hours after the distribution stops
 using them, and until then the function cannot be deleted. The function is therefore
@@ -22,7 +49,7 @@ leaves it in us-east-1; delete it by hand a few hours later.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,18 +58,27 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.config.edge import EdgeSettings
+from components.edge.cdn_logs import CdnLogs, CdnLogsArgs
 from components.edge.load_balancer import ORIGIN_VERIFY_HEADER
-from components.edge.storage import CLOUDFRONT_LOG_PREFIX, deny_insecure_transport
+from components.edge.storage import deny_insecure_transport
 from components.security import iam
+from components.timeouts import CLOUDFRONT_ORIGIN_KEEPALIVE_SECONDS, CLOUDFRONT_ORIGIN_READ_SECONDS
 
 EDGE_CODE = Path(__file__).resolve().parents[2] / "lambdas" / "edge_queue_check" / "handler.py"
 EDGE_RUNTIME = "python3.13"
 EDGE_REGION = "us-east-1"
-# Headers the API needs at the origin; the rest of the viewer's headers are not forwarded.
-API_HEADERS = ["Authorization", "Accept", "Accept-Language", "Content-Type", "Origin", "Referer",
-               "X-Queue-Entry-Token", "X-Requested-With"]
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 ONE_YEAR = 31536000
+API_PATH = "/api/*"
+# The request headers Next.js varies a page's response on (next/dist/client/components/app-router-headers).
+NEXTJS_CACHE_KEY_HEADERS = ["RSC", "Next-Router-State-Tree", "Next-Router-Prefetch", "Next-Router-Segment-Prefetch",
+                            "Next-Url"]
+CACHING_DISABLED = "Managed-CachingDisabled"
+ALL_VIEWER_EXCEPT_HOST = "Managed-AllViewerExceptHostHeader"
+# AWS managed rule groups, in priority order after the rate limit (WAF Developer Guide, "AWS Managed
+# Rules rule groups list"): 700 + 200 + 200 WCU with the rate rule's 2, within the 1500 the base price covers.
+MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                       "AWSManagedRulesSQLiRuleSet")
 
 
 @dataclass(frozen=True)
@@ -50,21 +86,26 @@ class CdnArgs:
     name_prefix: str
     settings: EdgeSettings
     default_tags: Mapping[str, str]
-    alb_origin_domain: str
+    origin_domain: pulumi.Input[str]  # the public ALB's name (LoadBalancer.origin_domain)
     origin_verify_secret: pulumi.Input[str]
     queue_entry_token_secret: pulumi.Input[str]
     frontend_bucket_id: pulumi.Input[str]
     frontend_bucket_arn: pulumi.Input[str]
     frontend_bucket_domain: pulumi.Input[str]
-    logs_bucket_domain: pulumi.Input[str]
+    logs_bucket_arn: pulumi.Input[str]
+    logs_bucket_policy: pulumi.Resource
+    certificate_arn: pulumi.Input[str] | None = None  # issued, in us-east-1, covering the aliases
+    hosted_zone_id: pulumi.Input[str] | None = None  # dns: route53: write the aliases' records there
 
 
 class Cdn(Component):
     TYPE = "tiketi:edge:Cdn"
     domain_name: pulumi.Output[str]
+    hosted_zone_id: pulumi.Output[str]
     distribution_arn: pulumi.Output[str]
-    edge_function_qualified_arn: pulumi.Output[str]
     distribution_id: pulumi.Output[str]
+    web_acl_arn: pulumi.Output[str] | None
+    edge_function_qualified_arn: pulumi.Output[str]
     edge_function_name: pulumi.Output[str]
     web_acl_metric_name: str | None  # WAF's WebACL metric dimension (its visibility config's metric name)
     provider: aws.Provider  # us-east-1, with the stack's default tags
@@ -87,11 +128,18 @@ class Cdn(Component):
                 deny_insecure_transport(args.frontend_bucket_arn),
             ),
             opts=self._child())
+        CdnLogs(f"{name}-logs", CdnLogsArgs(
+            name_prefix=args.name_prefix, distribution_arn=distribution.arn, logs_bucket_arn=args.logs_bucket_arn,
+            logs_bucket_policy=args.logs_bucket_policy, web_acl_arn=web_acl.arn if web_acl is not None else None,
+            waf_log_retention_days=args.settings.waf_log_retention_days,
+        ), opts=pulumi.ResourceOptions(parent=self, providers={"aws": self._use1}))
+        if args.hosted_zone_id is not None:
+            self._alias_records(distribution)
 
-        self.domain_name = distribution.domain_name
-        self.distribution_arn = distribution.arn
+        self.domain_name, self.hosted_zone_id = distribution.domain_name, distribution.hosted_zone_id
+        self.distribution_arn, self.distribution_id = distribution.arn, distribution.id
+        self.web_acl_arn = web_acl.arn if web_acl is not None else None
         self.edge_function_qualified_arn = edge_function.qualified_arn
-        self.distribution_id = distribution.id
         self.edge_function_name = edge_function.name
         self.web_acl_metric_name = self._web_acl_metric_name if web_acl is not None else None
         self.provider = self._use1
@@ -104,6 +152,21 @@ class Cdn(Component):
 
     def _in_us_east_1(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._use1, **kwargs)
+
+    def _alias_records(self, distribution: aws.cloudfront.Distribution) -> None:
+        """Each alias -> the distribution, A and AAAA (the distribution serves IPv6 too).
+
+        ``hosted_zone_id`` is CloudFront's fixed alias zone (Z2FDTNDATAQYW2), and an alias to a
+        distribution may not evaluate target health (Route 53 API, AliasTarget)."""
+        for alias in self._args.settings.aliases:
+            for record_type in ("A", "AAAA"):
+                aws.route53.Record(
+                    f"{self._name}-alias-{alias.replace('*', 'wildcard')}-{record_type.lower()}",
+                    zone_id=self._args.hosted_zone_id, name=alias, type=record_type,
+                    aliases=[aws.route53.RecordAliasArgs(name=distribution.domain_name,
+                                                         zone_id=distribution.hosted_zone_id,
+                                                         evaluate_target_health=False)],
+                    opts=self._child())
 
     def _build_edge_function(self) -> aws.lambda_.Function:
         name, args = self._name, self._args
@@ -150,7 +213,7 @@ class Cdn(Component):
 
         return aws.wafv2.WebAcl(
             f"{name}-waf", name=f"{self._args.name_prefix}-edge", scope="CLOUDFRONT",
-            description="Per-IP rate limit and AWS managed protections in front of CloudFront",
+            description="Per-IP rate limit and AWS managed protections (common, known bad inputs, SQL injection)",
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow={}),
             rules=[
                 aws.wafv2.WebAclRuleArgs(
@@ -159,8 +222,7 @@ class Cdn(Component):
                         rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
                             limit=settings.waf_rate_limit, aggregate_key_type="IP")),
                     visibility_config=visibility("rate-limit-per-ip")),
-                managed(1, "AWSManagedRulesCommonRuleSet"),
-                managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
+                *(managed(priority, group) for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1)),
             ],
             visibility_config=visibility(self._web_acl_metric_name),
             opts=self._in_us_east_1())
@@ -175,6 +237,12 @@ class Cdn(Component):
         headers = self._security_headers()
         static = self._cache_policy("static", 3600, 86400)
         immutable = self._cache_policy("immutable", ONE_YEAR, ONE_YEAR)
+        pages = self._cache_policy("pages", 0, ONE_YEAR, headers=NEXTJS_CACHE_KEY_HEADERS, query_strings="all")
+        lookup = pulumi.InvokeOutputOptions(parent=self)
+        caching_disabled = aws.cloudfront.get_cache_policy_output(name=CACHING_DISABLED, opts=lookup).id
+        all_viewer = aws.cloudfront.get_origin_request_policy_output(name=ALL_VIEWER_EXCEPT_HOST, opts=lookup).id
+        check_token = [aws.cloudfront.DistributionOrderedCacheBehaviorLambdaFunctionAssociationArgs(
+            event_type="viewer-request", lambda_arn=edge_function.qualified_arn, include_body=False)]
 
         def s3_behavior(pattern: str, policy: aws.cloudfront.CachePolicy):
             return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
@@ -182,62 +250,65 @@ class Cdn(Component):
                 allowed_methods=["GET", "HEAD", "OPTIONS"], cached_methods=["GET", "HEAD"], compress=True,
                 cache_policy_id=policy.id, response_headers_policy_id=headers.id)
 
+        api = aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+            path_pattern=API_PATH, target_origin_id="alb", viewer_protocol_policy="https-only",
+            allowed_methods=ALL_METHODS, cached_methods=["GET", "HEAD"], compress=True,
+            cache_policy_id=caching_disabled, origin_request_policy_id=all_viewer,
+            lambda_function_associations=check_token, response_headers_policy_id=headers.id)
         viewer_certificate = aws.cloudfront.DistributionViewerCertificateArgs(
-            acm_certificate_arn=settings.cloudfront_certificate_arn, minimum_protocol_version="TLSv1.2_2021",
+            acm_certificate_arn=args.certificate_arn, minimum_protocol_version="TLSv1.2_2021",
             ssl_support_method="sni-only",
-        ) if settings.cloudfront_certificate_arn else aws.cloudfront.DistributionViewerCertificateArgs(
+        ) if args.certificate_arn is not None else aws.cloudfront.DistributionViewerCertificateArgs(
             cloudfront_default_certificate=True)
         return aws.cloudfront.Distribution(
             f"{name}-distribution",
-            comment=f"{args.name_prefix}: frontend (S3) and API (ALB)",
+            comment=f"{args.name_prefix}: pages and API (ALB), static files (S3)",
             enabled=True, is_ipv6_enabled=True, http_version="http2and3",
             aliases=list(settings.aliases), price_class=settings.price_class,
             web_acl_id=web_acl.arn if web_acl is not None else None,
             origins=[
                 aws.cloudfront.DistributionOriginArgs(
-                    origin_id="alb", domain_name=args.alb_origin_domain,
+                    origin_id="alb", domain_name=args.origin_domain,
                     custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
                         http_port=80, https_port=443, origin_protocol_policy="https-only",
-                        origin_ssl_protocols=["TLSv1.2"]),
+                        origin_ssl_protocols=["TLSv1.2"],
+                        origin_keepalive_timeout=CLOUDFRONT_ORIGIN_KEEPALIVE_SECONDS,
+                        origin_read_timeout=CLOUDFRONT_ORIGIN_READ_SECONDS),
                     custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
                         name=ORIGIN_VERIFY_HEADER, value=args.origin_verify_secret)]),
                 aws.cloudfront.DistributionOriginArgs(
                     origin_id="s3", domain_name=args.frontend_bucket_domain, origin_access_control_id=oac.id),
             ],
             default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
-                target_origin_id="alb", viewer_protocol_policy="https-only", allowed_methods=ALL_METHODS,
-                cached_methods=["GET", "HEAD"], compress=True, min_ttl=0, default_ttl=0, max_ttl=0,
-                forwarded_values=aws.cloudfront.DistributionDefaultCacheBehaviorForwardedValuesArgs(
-                    query_string=True, headers=API_HEADERS,
-                    cookies=aws.cloudfront.DistributionDefaultCacheBehaviorForwardedValuesCookiesArgs(forward="all")),
+                target_origin_id="alb", viewer_protocol_policy="redirect-to-https", allowed_methods=ALL_METHODS,
+                cached_methods=["GET", "HEAD"], compress=True, cache_policy_id=pages.id,
+                origin_request_policy_id=all_viewer,
                 lambda_function_associations=[aws.cloudfront.DistributionDefaultCacheBehaviorLambdaFunctionAssociationArgs(
                     event_type="viewer-request", lambda_arn=edge_function.qualified_arn, include_body=False)],
                 response_headers_policy_id=headers.id),
-            ordered_cache_behaviors=[s3_behavior("/static/*", static), s3_behavior("/_next/static/*", immutable)],
-            custom_error_responses=[
-                aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=code, response_code=200,
-                                                                   response_page_path="/index.html",
-                                                                   error_caching_min_ttl=10)
-                for code in (403, 404)],
+            ordered_cache_behaviors=[s3_behavior("/static/*", static), s3_behavior("/_next/static/*", immutable), api],
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
             viewer_certificate=viewer_certificate,
-            logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
-                bucket=args.logs_bucket_domain, prefix=CLOUDFRONT_LOG_PREFIX, include_cookies=False),
             opts=self._child())
 
-    def _cache_policy(self, role: str, default_ttl: int, max_ttl: int) -> aws.cloudfront.CachePolicy:
+    def _cache_policy(self, role: str, default_ttl: int, max_ttl: int, headers: Sequence[str] = (),
+                      query_strings: str = "none") -> aws.cloudfront.CachePolicy:
+        args = aws.cloudfront
+        header_names = args.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeadersArgs(
+            items=list(headers)) if headers else None
+        header_config = args.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
+            header_behavior="whitelist" if headers else "none", headers=header_names)
         return aws.cloudfront.CachePolicy(
             f"{self._name}-{role}", name=f"{self._args.name_prefix}-{role}", min_ttl=0, default_ttl=default_ttl,
             max_ttl=max_ttl,
-            parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
+            parameters_in_cache_key_and_forwarded_to_origin=args.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
                 enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True,
-                cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
+                cookies_config=args.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
                     cookie_behavior="none"),
-                headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
-                    header_behavior="none"),
-                query_strings_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
-                    query_string_behavior="none")),
+                headers_config=header_config,
+                query_strings_config=args.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
+                    query_string_behavior=query_strings)),
             opts=self._child())
 
     def _security_headers(self) -> aws.cloudfront.ResponseHeadersPolicy:

@@ -1,25 +1,42 @@
-"""LoadBalancer: the internet-facing ALB in front of gateway-service (spec 4.1).
+"""LoadBalancer: the internet-facing ALB in front of the frontend and gateway-service (spec 4.1).
 
-Owns the ALB security group and its rules, the node-side rule that lets the ALB reach the
-gateway pods, the ALB (HTTP/2, cross-zone, invalid header fields dropped, access logs,
-deletion protection by config), the gateway target group (port 3001, target type ip,
-filled by the Cluster's TargetGroupBinding), and the listeners.
+Owns the ALB security group and its rules, the node-side rules that let the ALB reach the
+frontend and gateway pods, the ALB (HTTP/2, cross-zone, invalid header fields dropped, access
+logs, deletion protection by config, idle timeout chosen with CloudFront's, components/timeouts.py),
+one target group per service (an ALB's target group serves one load balancer, so neither is
+shared with the internal ALB; both target type ip, filled by the Cluster's TargetGroupBindings),
+the listeners and, with ``dns: route53``, the origin name's alias record.
+
+Routing (HTTPS listener, rules in priority order; ALB User Guide, "Listener rules"):
+
+- 10: ``X-Origin-Verify`` carries the secret AND the path is one of ``GATEWAY_PATHS`` (``/api/*``,
+  ``/health``, ``/actuator/health``) -> gateway-service :3001;
+- 20: ``X-Origin-Verify`` carries the secret -> frontend :3000 (Next.js renders the pages;
+  ``/_next/image`` and ``/_next/data/*`` are its own too);
+- default: 403.
+
+A rule may hold up to five condition values, three in one condition (ALB User Guide,
+"Listener rules": "You can specify up to three match evaluations per condition ... up to five
+match evaluations per rule"): rule 10 uses one for the header and three for the paths. The
+spec's edge function lets ``/actuator`` through; only its health endpoint reaches the gateway
+here, the rest (metrics) stays inside the cluster.
 
 Who may connect: with ``useCloudfrontPrefixList`` (default) only CloudFront's origin-facing
 servers, on 443. The managed prefix list is looked up by name and counts as its maximum
 size (55) against the security group's rule quota (60), so it can be referenced once:
 HTTP 80 is *not* opened to CloudFront. CloudFront talks to this origin over HTTPS only,
-so nothing legitimate arrives on 80 from it; the HTTP listener still exists (redirect to
-HTTPS) for the fallback CIDRs. With the prefix list off, ``fallbackCidrs`` get 443 and 80;
-those rules are tagged ``Fallback=true``, the only rules a policy may allow from wide ranges.
+so nothing legitimate arrives on 80 from it; the HTTP listener redirects to HTTPS for the
+fallback CIDRs. With the prefix list off, ``fallbackCidrs`` get 443 and 80; those rules are
+tagged ``Fallback=true``, the only rules a policy may allow from wide ranges.
 
-Defense in depth: CloudFront adds ``X-Origin-Verify: <secret>`` to every origin request;
-the HTTPS listener forwards only requests carrying it and answers 403 to all others.
-The listener's TLS policy is ``tiketi:edge.albSslPolicy`` (default
-``ELBSecurityPolicy-TLS13-1-2-2021-06``); the policy pack refuses anything but TLS 1.3 policies.
+TLS: the HTTPS listener presents the regional certificate once ACM has issued it (the
+certificate ARN comes from its ``CertificateValidation``); its policy is
+``tiketi:edge.albSslPolicy`` (default ``ELBSecurityPolicy-TLS13-1-2-2021-06``); the policy pack
+refuses anything but TLS 1.3 policies, and any listener that neither speaks TLS nor redirects
+to HTTPS.
 
-Node ingress from the ALB is 3001 only (the spec's table opens 0-65535): the ALB talks to
-nothing but gateway pods, health checks included.
+Node ingress from the ALB is 3000 and 3001 only (the spec's table opens 0-65535): the ALB talks
+to nothing but frontend and gateway pods, health checks included.
 """
 
 from __future__ import annotations
@@ -33,8 +50,12 @@ import pulumi_aws as aws
 from components.base import Component
 from components.config.edge import EdgeSettings
 from components.network.app_security_groups import allow_tcp_from
+from components.timeouts import ALB_IDLE_TIMEOUT_SECONDS
 
 GATEWAY_PORT = 3001
+FRONTEND_PORT = 3000
+# The paths gateway-service answers; every other page is the frontend's.
+GATEWAY_PATHS = ("/api/*", "/health", "/actuator/health")
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 
@@ -48,7 +69,10 @@ class LoadBalancerArgs:
     eks_nodes_security_group_id: pulumi.Input[str]
     logs_bucket_name: pulumi.Input[str]
     log_prefix: str
+    logs_bucket_policy: pulumi.Resource  # ELB checks it may write when access logs are switched on
     origin_verify_secret: pulumi.Input[str]
+    certificate_arn: pulumi.Input[str]  # issued: a CertificateValidation's certificate_arn (or given)
+    hosted_zone_id: pulumi.Input[str] | None = None  # dns: route53: write the origin name's record there
 
 
 class LoadBalancer(Component):
@@ -58,6 +82,9 @@ class LoadBalancer(Component):
     arn_suffix: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
+    frontend_target_group_arn: pulumi.Output[str]
+    frontend_target_group_arn_suffix: pulumi.Output[str]
+    origin_domain: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
@@ -68,36 +95,67 @@ class LoadBalancer(Component):
                                       description="Public ALB: CloudFront origin-facing servers only",
                                       tags={"Name": f"{args.name_prefix}-alb"}, opts=self._child())
         self._build_ingress(group)
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-to-gateway", security_group_id=group.id, description="to gateway-service pods",
-            ip_protocol="tcp", from_port=GATEWAY_PORT, to_port=GATEWAY_PORT,
-            referenced_security_group_id=args.eks_nodes_security_group_id, opts=self._child())
-        allow_tcp_from(f"{name}-nodes", parent=self, group_id=args.eks_nodes_security_group_id, port=GATEWAY_PORT,
-                       sources={"alb": group.id}, description="ALB to gateway-service pods")
+        for service, port, suffix in (("gateway-service", GATEWAY_PORT, ""), ("frontend", FRONTEND_PORT, "-frontend")):
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-to-{service.removesuffix('-service')}", security_group_id=group.id,
+                description=f"to {service} pods", ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=args.eks_nodes_security_group_id, opts=self._child())
+            allow_tcp_from(f"{name}-nodes{suffix}", parent=self, group_id=args.eks_nodes_security_group_id, port=port,
+                           sources={"alb": group.id}, description=f"ALB to {service} pods")
 
         balancer = aws.lb.LoadBalancer(
             f"{name}-alb", name=f"{args.name_prefix}-alb", internal=False, load_balancer_type="application",
             subnets=list(args.public_subnet_ids), security_groups=[group.id], enable_http2=True,
             enable_cross_zone_load_balancing=True, drop_invalid_header_fields=True,
-            enable_deletion_protection=settings.alb_deletion_protection, idle_timeout=60,
+            enable_deletion_protection=settings.alb_deletion_protection, idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=args.logs_bucket_name, prefix=args.log_prefix,
                                                           enabled=True),
-            opts=self._child())
-        target_group = aws.lb.TargetGroup(
+            opts=self._child(depends_on=[args.logs_bucket_policy]))
+        gateway = aws.lb.TargetGroup(
             f"{name}-gateway", name=f"{args.name_prefix}-gateway", port=GATEWAY_PORT, protocol="HTTP",
             target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(path="/health", interval=30, healthy_threshold=2,
                                                            unhealthy_threshold=3, matcher="200"),
             stickiness=aws.lb.TargetGroupStickinessArgs(type="lb_cookie", cookie_duration=86400, enabled=True),
             opts=self._child())
-        self._build_listeners(balancer, target_group)
+        # Auto-named: a replacement is created while the listener rule still forwards to the old one.
+        frontend = aws.lb.TargetGroup(
+            f"{name}-frontend", port=FRONTEND_PORT, protocol="HTTP", target_type="ip", vpc_id=args.vpc_id,
+            deregistration_delay=30,
+            # The pods' own probes use "/" (components/kubernetes/workloads.py); a redirect (to a
+            # login or locale page) is a healthy answer too. ALB health checks reach the targets
+            # directly, not through the listener rules.
+            health_check=aws.lb.TargetGroupHealthCheckArgs(path="/", interval=30, healthy_threshold=2,
+                                                           unhealthy_threshold=3, matcher="200-399"),
+            opts=self._child())
+        self._build_listeners(balancer, gateway, frontend)
 
         self.dns_name, self.zone_id = balancer.dns_name, balancer.zone_id
+        self.origin_domain = self._origin_record(balancer)
         self.arn_suffix = balancer.arn_suffix
-        self.target_group_arn = target_group.arn
-        self.target_group_arn_suffix = target_group.arn_suffix  # CloudWatch's TargetGroup dimension
+        self.target_group_arn, self.frontend_target_group_arn = gateway.arn, frontend.arn
+        # CloudWatch's TargetGroup dimension (observability's alarms and dashboard).
+        self.target_group_arn_suffix, self.frontend_target_group_arn_suffix = gateway.arn_suffix, frontend.arn_suffix
         self.security_group_id = group.id
-        self.register_outputs({"dnsName": self.dns_name, "targetGroupArn": self.target_group_arn})
+        self.register_outputs({"dnsName": self.dns_name, "originDomain": self.origin_domain,
+                               "targetGroupArn": self.target_group_arn,
+                               "frontendTargetGroupArn": self.frontend_target_group_arn})
+
+    def _origin_record(self, balancer: aws.lb.LoadBalancer) -> pulumi.Output[str]:
+        """The origin name -> this ALB (dns: route53), or the name as the team's DNS has it (dns: external)."""
+        args = self._args
+        if args.hosted_zone_id is None:
+            return pulumi.Output.from_input(args.settings.alb_origin_domain)
+        # An alias to the ALB's own DNS name and canonical zone (not the DNS zone: "alias target name
+        # does not lie within the target zone" otherwise). A only: the ALB is IPv4. Target health is
+        # not evaluated: a single simple record has nothing to fail over to, and before the pods
+        # register every target group is unhealthy (Route 53 API, AliasTarget.EvaluateTargetHealth).
+        record = aws.route53.Record(
+            f"{self._name}-origin", zone_id=args.hosted_zone_id, name=args.settings.alb_origin_domain, type="A",
+            aliases=[aws.route53.RecordAliasArgs(name=balancer.dns_name, zone_id=balancer.zone_id,
+                                                 evaluate_target_health=False)],
+            opts=self._child())
+        return record.fqdn
 
 
     def _build_ingress(self, group: aws.ec2.SecurityGroup) -> None:
@@ -116,13 +174,9 @@ class LoadBalancer(Component):
                     description=f"{scheme.upper()} from fallback range {cidr}", ip_protocol="tcp", from_port=port,
                     to_port=port, cidr_ipv4=str(cidr), tags={"Fallback": "true"}, opts=self._child())
 
-    def _build_listeners(self, balancer: aws.lb.LoadBalancer, target_group: aws.lb.TargetGroup) -> None:
+    def _build_listeners(self, balancer: aws.lb.LoadBalancer, gateway: aws.lb.TargetGroup,
+                         frontend: aws.lb.TargetGroup) -> None:
         args, name = self._args, self._name
-        forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
-        if not args.settings.alb_certificate_arn:
-            aws.lb.Listener(f"{name}-http", load_balancer_arn=balancer.arn, port=80, protocol="HTTP",
-                            default_actions=[forward], opts=self._child())
-            return
         aws.lb.Listener(
             f"{name}-http", load_balancer_arn=balancer.arn, port=80, protocol="HTTP",
             default_actions=[aws.lb.ListenerDefaultActionArgs(
@@ -131,15 +185,20 @@ class LoadBalancer(Component):
             opts=self._child())
         https = aws.lb.Listener(
             f"{name}-https", load_balancer_arn=balancer.arn, port=443, protocol="HTTPS",
-            ssl_policy=args.settings.alb_ssl_policy,
-            certificate_arn=args.settings.alb_certificate_arn,
+            ssl_policy=args.settings.alb_ssl_policy, certificate_arn=args.certificate_arn,
             default_actions=[aws.lb.ListenerDefaultActionArgs(
                 type="fixed-response", fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
                     content_type="text/plain", message_body="forbidden", status_code="403"))],
             opts=self._child())
+        from_cloudfront = aws.lb.ListenerRuleConditionArgs(http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+            http_header_name=ORIGIN_VERIFY_HEADER, values=[args.origin_verify_secret]))
         aws.lb.ListenerRule(
-            f"{name}-origin-verified", listener_arn=https.arn, priority=1,
-            conditions=[aws.lb.ListenerRuleConditionArgs(http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
-                http_header_name=ORIGIN_VERIFY_HEADER, values=[args.origin_verify_secret]))],
-            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
+            f"{name}-gateway-paths", listener_arn=https.arn, priority=10,
+            conditions=[from_cloudfront, aws.lb.ListenerRuleConditionArgs(
+                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(GATEWAY_PATHS)))],
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=gateway.arn)],
+            opts=self._child())
+        aws.lb.ListenerRule(
+            f"{name}-pages", listener_arn=https.arn, priority=20, conditions=[from_cloudfront],
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=frontend.arn)],
             opts=self._child())

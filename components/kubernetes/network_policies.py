@@ -15,7 +15,11 @@ server-side rendering (which fetches through the gateway) fails:
 6. ``allow-frontend-to-gateway``: the frontend may resolve names (kube-dns) and reach gateway-service
    on 3001; nothing else.
 
-On AWS, what the stack needs and nothing wider (``AwsEgress``):
+On AWS the frontend's ingress (3) admits 3000 only from the public subnets
+(``load_balancer_cidrs``): the public ALB's nodes live there and, with target type ip, connect
+to the pods straight from those addresses (its health checks too); nothing else calls the
+frontend. The gateway's (2) stays as the spec has it: the frontend's pods call it too (6).
+Then what the stack needs and nothing wider (``AwsEgress``):
 
 7. ``allow-backend-to-data-services``: backend pods may reach PostgreSQL (5432: RDS Proxy
    in the app subnets, the instance in the data subnets), Redis (6379, data subnets), Kafka
@@ -64,6 +68,7 @@ class AwsEgress:
 class NetworkPoliciesArgs:
     namespace: pulumi.Input[str]
     aws: AwsEgress | None = None
+    load_balancer_cidrs: Sequence[str] = ()  # where the public ALB connects from; empty: anywhere (the spec)
     extra: Sequence[tuple[str, dict]] = field(default_factory=tuple)  # (name, spec)
 
 
@@ -71,15 +76,19 @@ def _ip_blocks(cidrs: Sequence[str]) -> list[dict]:
     return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
 
 
-def spec_policies() -> list[tuple[str, dict]]:
-    """Policies 1-5 of the spec."""
+def _ingress(port: int, sources: Sequence[str]) -> list[dict]:
+    rule: dict = {"ports": [{"protocol": "TCP", "port": port}]}
+    return [{"from": _ip_blocks(sources), **rule} if sources else rule]
+
+
+def spec_policies(load_balancer_cidrs: Sequence[str] = ()) -> list[tuple[str, dict]]:
+    """Policies 1-5 of the spec; the frontend's ingress only from ``load_balancer_cidrs`` when given."""
     return [
         ("default-deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
         ("allow-gateway-ingress", {"podSelector": {"matchLabels": {"app": "gateway-service"}},
-                                   "policyTypes": ["Ingress"],
-                                   "ingress": [{"ports": [{"protocol": "TCP", "port": 3001}]}]}),
+                                   "policyTypes": ["Ingress"], "ingress": _ingress(3001, ())}),
         ("allow-frontend-ingress", {"podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Ingress"],
-                                    "ingress": [{"ports": [{"protocol": "TCP", "port": 3000}]}]}),
+                                    "ingress": _ingress(3000, load_balancer_cidrs)}),
         ("allow-internal-communication", {"podSelector": {"matchLabels": {"tier": "backend"}},
                                           "policyTypes": ["Ingress", "Egress"],
                                           "ingress": [{"from": [BACKEND]}],
@@ -121,8 +130,8 @@ class NetworkPolicies(Component):
     TYPE = "tiketi:kubernetes:NetworkPolicies"
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
-        chosen = (spec_policies() + frontend_policies() + (aws_policies(args.aws) if args.aws else [])
-                  + list(args.extra))
+        chosen = (spec_policies(args.load_balancer_cidrs) + frontend_policies()
+                  + (aws_policies(args.aws) if args.aws else []) + list(args.extra))
         for policy_name, spec in chosen:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy_name}",

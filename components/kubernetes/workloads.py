@@ -2,8 +2,9 @@
 
 Owns the namespace, the ConfigMap and Secret the Spring services read, one ServiceAccount,
 Deployment and Service per service, the HPAs and PDBs their config asks for, the
-TargetGroupBindings that put gateway (public ALB) and ticket-service (internal ALB) pods
-into Pulumi's target groups, and ticket-service's IRSA role that may send to the worker
+TargetGroupBindings that put frontend and gateway (public ALB) and ticket-service (internal
+ALB) pods into Pulumi's target groups (one target group each: a target group belongs to one
+load balancer), and ticket-service's IRSA role that may send to the worker
 queue. NetworkPolicies are their own component (components/kubernetes/network_policies.py).
 
 Every container runs as UID 1001 (spec 3.1) with no privilege escalation, all capabilities
@@ -34,6 +35,7 @@ from components.kubernetes.runtime import ensure_database_script, java_tool_opti
 from components.security import iam
 from components.security.irsa import OidcIssuer, service_account_role
 from components.services import SERVICES, Service
+from components.timeouts import NEXTJS_KEEPALIVE_ENV, SPRING_KEEPALIVE_ENV
 
 UID = 1001
 POSTGRES_CLIENT_IMAGE = "postgres:16.4-alpine"
@@ -154,6 +156,8 @@ class Workloads(Component):
             "SPRING_DATA_REDIS_SSL_ENABLED": str(c.redis_tls).lower(),
             "MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE": "health,info,prometheus",
             "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED": "true",
+            # Idle keep-alive connections outlive the load balancers' (components/timeouts.py).
+            **SPRING_KEEPALIVE_ENV,
         }
         for service in SERVICES:
             if service.database:
@@ -302,7 +306,8 @@ class Workloads(Component):
             ready, live = "/actuator/health/readiness", "/actuator/health/liveness"
         else:
             ready = live = "/"
-            env = [{"name": "PORT", "value": str(service.port)}, {"name": "HOSTNAME", "value": "0.0.0.0"}]
+            env = [{"name": "PORT", "value": str(service.port)}, {"name": "HOSTNAME", "value": "0.0.0.0"},
+                   *({"name": key, "value": value} for key, value in NEXTJS_KEEPALIVE_ENV.items())]
             mounts.append({"name": "next-cache", "mountPath": "/app/.next/cache"})
         return {
             "name": service.name,

@@ -1,8 +1,12 @@
 """Network: the VPC every AWS component lives in.
 
 Owns the VPC, its four subnet tiers per availability zone, the internet and NAT
-gateways, the route tables, the VPC endpoints (with their security group) and the VPC
-flow logs. It does not own any workload security group: each tier's component owns its
+gateways, the route tables, the VPC endpoints (with their security group), the VPC
+flow logs and the VPC's default security group, kept without a single rule: anything
+created without a group of its own lands in it and can then talk to nothing (and nothing
+to it). The provider adopts that group and removes AWS's default rules when it first
+manages it (pulumi-aws ``ec2.DefaultSecurityGroup``); every component here names its own
+groups. It does not own any workload security group: each tier's component owns its
 own and receives subnet ids from here.
 
 Subnet tiers, one subnet of each per availability zone (``plan_subnets`` fixes the CIDRs;
@@ -101,6 +105,10 @@ class Network(Component):
             opts=child,
         )
         self.vpc_id, self.vpc_cidr = vpc.id, args.vpc_cidr
+        # No ingress or egress argument: no rule at all. Removing this resource later leaves the
+        # group as it is (the provider only forgets it), it does not restore AWS's defaults.
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id,
+                                     tags={"Name": f"{args.name_prefix}-default-unused"}, opts=child)
         plans = plan_subnets(args.vpc_cidr, args.availability_zones)
         self.subnet_cidrs = {tier: [p.cidr for p in plans if p.tier == tier] for tier in TIERS}
 

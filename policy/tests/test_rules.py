@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
@@ -43,7 +44,44 @@ def test_alb_tls13_policy():
     [violation] = check_resource(res(LISTENER, {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-2016-08"}))
     assert violation.rule == "alb-https-tls13"
     assert "ELBSecurityPolicy-2016-08" in violation.message
-    assert rules_hit(res(LISTENER, {"protocol": "HTTP"})) == []
+    # An HTTP listener has no TLS policy to check (it may only redirect: lb-listener-tls).
+    assert rules_hit(res(LISTENER, {"protocol": "HTTP", "defaultActions": [REDIRECT]})) == []
+
+
+REDIRECT = {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+FORWARD = {"type": "forward", "targetGroupArn": "tg"}
+
+
+@pytest.mark.parametrize("props,hit", [
+    ({"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "defaultActions": [FORWARD]}, False),
+    ({"protocol": "HTTP", "defaultActions": [REDIRECT]}, False),
+    ({"protocol": "HTTP", "port": 80, "defaultActions": [FORWARD]}, True),
+    ({"port": 80, "defaultActions": [FORWARD]}, True),  # an ALB listener's protocol defaults to HTTP
+    ({"protocol": "HTTP", "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTP", "port": "8080"}}]},
+     True),
+    ({"protocol": "HTTP", "defaultActions": [{"type": "fixed-response", "fixedResponse": {"statusCode": "404"}}]},
+     True),
+    ({"protocol": "TCP", "port": 5432, "defaultActions": [FORWARD]}, True),
+])
+def test_listeners_speak_tls_or_only_redirect_to_https(props, hit):
+    assert rules_hit(res(LISTENER, props)) == (["lb-listener-tls"] if hit else [])
+
+
+def test_the_tls_message_names_the_port_and_protocol():
+    [violation] = check_resource(res(LISTENER, {"protocol": "HTTP", "port": 80, "defaultActions": [FORWARD]}))
+    assert violation.message == ("listener on port 80 speaks HTTP without TLS; use HTTPS (or TLS), or only "
+                                 "redirect HTTP to HTTPS")
+
+
+def test_rules_on_a_plain_http_listener_may_only_redirect():
+    http = res(LISTENER, {"protocol": "HTTP", "defaultActions": [REDIRECT]}, name="http")
+    https = res(LISTENER, {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}, name="https")
+    rule_type = "aws:lb/listenerRule:ListenerRule"
+    on_http = res(rule_type, {"actions": [FORWARD]}, name="sneaky", dependencies={"listenerArn": (http.urn,)})
+    on_https = res(rule_type, {"actions": [FORWARD]}, name="fine", dependencies={"listenerArn": (https.urn,)})
+    redirect = res(rule_type, {"actions": [REDIRECT]}, name="ok", dependencies={"listenerArn": (http.urn,)})
+    assert [str(v) for v in evaluate([http, https, on_http, on_https, redirect])] == [
+        "[lb-http-rules-redirect] sneaky: rule on a plain-HTTP listener does more than redirect to HTTPS"]
 
 
 def test_alb_drops_invalid_headers():
@@ -156,9 +194,12 @@ def test_pod_level_non_root_counts_and_digests_are_pinned():
 # --- stack rules --------------------------------------------------------------------------------
 
 
-def bucket_with(pab: dict | None, encrypted: bool) -> list[Resource]:
+def bucket_with(pab: dict | None, encrypted: bool, ownership: str | None = "BucketOwnerEnforced") -> list[Resource]:
     bucket = res("aws:s3/bucket:Bucket", {}, name="bucket")
     resources = [bucket]
+    if ownership is not None:
+        resources.append(res("aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+                             {"rule": {"objectOwnership": ownership}}, dependencies={"bucket": (bucket.urn,)}))
     if pab is not None:
         resources.append(res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", pab,
                              dependencies={"bucket": (bucket.urn,)}))
@@ -179,6 +220,30 @@ def test_buckets_private_and_encrypted():
         "[s3-private-encrypted] bucket: bucket does not block all public access (all four flags)"]
     assert [v.message for v in evaluate(bucket_with(None, False))] == [
         "bucket does not block all public access (all four flags)", "bucket has no default encryption"]
+
+
+@pytest.mark.parametrize("ownership", ["BucketOwnerPreferred", "ObjectWriter", None])
+def test_buckets_with_acls_enabled_are_refused(ownership):
+    assert [str(v) for v in evaluate(bucket_with(ALL_BLOCKED, True, ownership))] == [
+        "[s3-acls-disabled] bucket: bucket has ACLs enabled: set its ownership controls to BucketOwnerEnforced"]
+
+
+def test_acl_resources_and_bucket_acls_are_refused():
+    resources = bucket_with(ALL_BLOCKED, True)
+    acl = res("aws:s3/bucketAcl:BucketAcl", {"acl": "private"}, name="acl",
+              dependencies={"bucket": (resources[0].urn,)})
+    assert [v.rule for v in evaluate([*resources, acl])] == ["s3-acls-disabled"]
+    legacy = [dataclasses.replace(resources[0], props={"acl": "log-delivery-write"}), *resources[1:]]
+    assert [v.message for v in evaluate(legacy)] == ["bucket sets an ACL (acl/grants); ACLs must stay disabled"]
+
+
+def test_every_web_acl_logs():
+    acl = res("aws:wafv2/webAcl:WebAcl", {"scope": "CLOUDFRONT"}, name="waf")
+    logging = res("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+                  {"logDestinationConfigs": ["arn:aws:logs:us-east-1:1:log-group:aws-waf-logs-x"]},
+                  dependencies={"resourceArn": (acl.urn,)})
+    assert evaluate([acl, logging]) == []
+    assert [str(v) for v in evaluate([acl])] == ["[waf-logging] waf: web ACL has no logging configuration"]
 
 
 def edge(region: str, publish: bool) -> list[Resource]:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.support.aws_queries import ALARM, EGRESS, INGRESS, group, random_value
+from tools.harness.deploy_order import DependencyGraph
 from tools.harness.snapshot import Snapshot, unwrap
 
 FUNCTION = "aws:lambda/function:Function"
@@ -83,10 +84,16 @@ def test_worker_code_is_the_handler_folder(aws_stack):
     assert code.path.endswith("lambdas/ticket_worker")
 
 
-def test_worker_environment_points_at_the_internal_load_balancer(aws_stack):
+def test_worker_calls_the_internal_api_over_https_by_the_name_on_its_certificate(aws_stack):
     variables = unwrap(worker_function(aws_stack).inputs["environment"])["variables"]
-    balancer = aws_stack.one("aws:lb/loadBalancer:LoadBalancer", internal=True)
-    assert variables["TICKET_SERVICE_URL"] == f"http://{balancer.outputs['dnsName']}"
+    name = aws_stack.config("tiketi:edge")["internalApiDomain"]
+    assert variables["TICKET_SERVICE_URL"] == f"https://{name}"
+    assert aws_stack.outputs["ticketInternalApiUrl"] == f"https://{name}"
+    regional = aws_stack.one("aws:acm/certificate:Certificate", tags={"Name": f"tiketi-{aws_stack.stack}-regional"})
+    assert name in regional.inputs["subjectAlternativeNames"]  # the name the client checks is on the certificate
+    # The URL comes from the record that answers the name inside the VPC: the function waits for it.
+    record = aws_stack.one("aws:route53/record:Record", name=name)
+    assert record.urn in worker_function(aws_stack).dependencies["environment"]
     assert ".svc.cluster.local" not in variables["TICKET_SERVICE_URL"]
     assert variables["INTERNAL_API_TOKEN"] == random_value(aws_stack, "internal-api-token")
     main, _ = queues(aws_stack)
@@ -178,14 +185,14 @@ def test_worker_alarms_are_the_spec_three(aws_stack):
 # --- ticket-service's internal API --------------------------------------------------------------
 
 
-def test_internal_api_is_reachable_only_from_the_worker(aws_stack):
+def test_internal_api_is_reachable_only_from_the_worker_on_443(aws_stack):
     balancer = aws_stack.one("aws:lb/loadBalancer:LoadBalancer", internal=True)
     alb_sg = group(aws_stack, "internal-alb")
     assert balancer.inputs["securityGroups"] == [alb_sg.id]
     assert sorted(balancer.inputs["subnets"]) == sorted(aws_stack.outputs["appSubnetIds"])
     [ingress] = aws_stack.all(INGRESS, securityGroupId=alb_sg.id)
     assert ingress.inputs["referencedSecurityGroupId"] == group(aws_stack, "worker").id
-    assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (80, 80)
+    assert (ingress.inputs["ipProtocol"], ingress.inputs["fromPort"], ingress.inputs["toPort"]) == ("tcp", 443, 443)
     nodes_rule = aws_stack.one(INGRESS, securityGroupId=group(aws_stack, "eks-nodes").id,
                                referencedSecurityGroupId=alb_sg.id)
     assert (nodes_rule.inputs["fromPort"], nodes_rule.inputs["toPort"]) == (3002, 3002)
@@ -194,13 +201,27 @@ def test_internal_api_is_reachable_only_from_the_worker(aws_stack):
 def test_internal_api_forwards_only_internal_paths_to_ticket_service(aws_stack):
     target_group = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3002)
     assert (target_group.inputs["protocol"], target_group.inputs["targetType"]) == ("HTTP", "ip")
-    listener = aws_stack.one("aws:lb/listener:Listener", port=80, protocol="HTTP",
+    listener = aws_stack.one("aws:lb/listener:Listener", port=443, protocol="HTTPS",
                              loadBalancerArn=aws_stack.one("aws:lb/loadBalancer:LoadBalancer",
                                                            internal=True).outputs["arn"])
     assert listener.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
     rule = aws_stack.one("aws:lb/listenerRule:ListenerRule", listenerArn=listener.outputs["arn"])
     assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/internal/*"]}}]
     assert rule.inputs["actions"] == [{"type": "forward", "targetGroupArn": target_group.outputs["arn"]}]
+
+
+@pytest.mark.parametrize("stack,protected", [("prod", True), ("staging", False)])
+def test_internal_alb_logs_and_deletion_protection_like_the_public_one(stack, protected, request):
+    snap = request.getfixturevalue(stack)
+    internal = snap.one("aws:lb/loadBalancer:LoadBalancer", internal=True)
+    logs = snap.one("aws:s3/bucket:Bucket", bucketPrefix=f"tiketi-{stack}-logs-")
+    assert internal.inputs["accessLogs"] == {"bucket": logs.outputs["bucket"], "prefix": "alb-internal",
+                                             "enabled": True}
+    assert internal.inputs["enableDeletionProtection"] is protected
+    assert (internal.inputs["dropInvalidHeaderFields"], internal.inputs["idleTimeout"]) == (True, 65)
+    # ELB writes a test object when logging is switched on: the bucket policy must exist first.
+    [policy] = snap.all("aws:s3/bucketPolicy:BucketPolicy", bucket=logs.id)
+    assert DependencyGraph(snap).waits_for(internal, policy)
 
 
 def test_async_outputs(aws_stack):

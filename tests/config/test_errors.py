@@ -8,7 +8,7 @@ import pytest
 
 from components.config.errors import HIDDEN, describe, looks_like_credential
 from components.config.stack import aws_provider_keys
-from tests.support.config import CDN, KIND, NETWORK, WORKLOADS, aws_config, problem_with, problems_of
+from tests.support.config import CDN, EDGE, KIND, NETWORK, WORKLOADS, aws_config, problem_with, problems_of
 
 # --- misspelt keys, at every level --------------------------------------------------------------
 
@@ -83,7 +83,7 @@ def test_an_unknown_keys_value_is_never_shown():
 def test_a_credential_looking_value_is_hidden_wherever_it_is_wrong():
     # An AWS secret access key pasted into the wrong field.
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-    assert problem_with("edge", **{**CDN, "albOriginDomain": None, "albCertificateArn": secret}) == (
+    assert problem_with("edge", **{**CDN, "albCertificateArn": secret}) == (
         f"tiketi:edge.albCertificateArn: {HIDDEN} is not an ACM certificate ARN "
         "(arn:aws:acm:<region>:<account>:certificate/<id>)")
     assert problem_with("workloads", zipkinEndpoint={"url": "http://user:p4ssw0rd@zipkin:9411"}).startswith(
@@ -94,7 +94,8 @@ def test_values_of_keys_the_stack_marks_secret_are_hidden():
     raw = aws_config(**{"tiketi:alerts": {"emails": ["oncall-at-tiketi"]}})
     assert problems_of(raw, secret_keys=("tiketi:alerts",)) == [
         f"tiketi:alerts.emails: {HIDDEN} has entry [0], which is not an email address"]
-    raw = aws_config(**{"tiketi:edge": {**CDN, "albOriginDomain": "origin-verify-token-xyz", "aliases": []}})
+    raw = aws_config(**{"tiketi:edge": {**EDGE, **CDN, "albOriginDomain": "origin-verify-token-xyz.example.com",
+                                     "aliases": []}})
     [problem] = problems_of(raw, secret_keys=("tiketi:edge",))
     assert problem == f"tiketi:edge.aliases: {HIDDEN} and cloudfrontCertificateArn go together: a custom " \
         "certificate needs the names it serves, and custom names need a certificate"

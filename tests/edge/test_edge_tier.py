@@ -1,4 +1,8 @@
-"""Edge tier on the prod and staging snapshots: S3 buckets, ALB, CloudFront, Lambda@Edge, WAF."""
+"""Edge tier on the prod and staging snapshots: S3 buckets, ALB, CloudFront, Lambda@Edge, WAF.
+
+Certificates and DNS records: test_dns.py; which request goes where (behaviours, listener rules, the
+edge check): test_routing.py; CloudFront and WAF logs: test_cdn_logs.py.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,20 @@ import json
 import pytest
 
 from tests.support.aws_queries import INGRESS, group, random_value
-from tools.harness.snapshot import Snapshot, unwrap
+from tests.support.edge import attached, bucket, https_listener, us_east_1_provider, validated_arn
+from tools.harness.snapshot import unwrap
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 EDGE_FUNCTION = "aws:lambda/function:Function"
 
 
-def bucket(snap: Snapshot, role: str):
-    return snap.one("aws:s3/bucket:Bucket", bucketPrefix=f"tiketi-{snap.stack}-{role}-")
-
-
-def attached(snap: Snapshot, type_: str, target) -> list:
-    return snap.all(type_, bucket=target.id)
-
-
-
-def us_east_1_provider(snap: Snapshot):
-    [provider] = [p for p in snap.providers("aws") if snap.component_of(p).type == "tiketi:edge:Cdn"]
-    assert provider.inputs["region"] == "us-east-1"
-    return provider
+ACCOUNT = "123456789012"  # the fake cloud's account (tools/harness/fake_cloud.py)
 
 
 # --- S3 -----------------------------------------------------------------------------------------
 
 
-def test_no_bucket_is_public(aws_stack):
+def test_no_bucket_is_public_or_uses_acls(aws_stack):
     buckets = aws_stack.all("aws:s3/bucket:Bucket")
     assert len(buckets) == 2
     for target in buckets:
@@ -42,6 +35,13 @@ def test_no_bucket_is_public(aws_stack):
         [encryption] = attached(aws_stack, "aws:s3/bucketServerSideEncryptionConfiguration:"
                                            "BucketServerSideEncryptionConfiguration", target)
         assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+        [ownership] = attached(aws_stack, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", target)
+        assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}  # ACLs disabled
+        # One lifecycle configuration per bucket (a second would fight it), aborting stale uploads.
+        [lifecycle] = attached(aws_stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", target)
+        [abort] = [r for r in lifecycle.inputs["rules"] if "abortIncompleteMultipartUpload" in r]
+        assert (abort["status"], abort["filter"], abort["abortIncompleteMultipartUpload"]) == (
+            "Enabled", {"prefix": ""}, {"daysAfterInitiation": 7})
         [policy] = attached(aws_stack, "aws:s3/bucketPolicy:BucketPolicy", target)
         statements = json.loads(policy.inputs["policy"])["Statement"]
         assert not any(s["Effect"] == "Allow" and s["Principal"] == "*" for s in statements)
@@ -84,17 +84,39 @@ def test_logs_bucket(stack, expiry, request):
     snap = request.getfixturevalue(stack)
     logs = bucket(snap, "logs")
     [lifecycle] = attached(snap, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", logs)
-    [rule] = lifecycle.inputs["rules"]
-    assert rule["transitions"] == [{"days": 30, "storageClass": "STANDARD_IA"}, {"days": 90, "storageClass": "GLACIER"}]
-    assert rule["expiration"] == {"days": expiry}
-    [policy] = attached(snap, "aws:s3/bucketPolicy:BucketPolicy", logs)
+    rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
+    assert list(rules) == ["tier-and-expire-logs", "abort-incomplete-multipart-uploads"]
+    tiering = rules["tier-and-expire-logs"]
+    assert tiering["transitions"] == [{"days": 30, "storageClass": "STANDARD_IA"},
+                                      {"days": 90, "storageClass": "GLACIER"}]
+    assert tiering["expiration"] == {"days": expiry}
+
+
+def test_logs_bucket_policy_admits_each_writer_under_its_own_prefix_for_this_account_only(aws_stack):
+    logs = bucket(aws_stack, "logs")
+    [policy] = attached(aws_stack, "aws:s3/bucketPolicy:BucketPolicy", logs)
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
-    prefix = logs.outputs["arn"] + "/alb/AWSLogs/*"
+    assert list(statements) == ["AlbLogDeliveryAccount", "AlbLogDeliveryService", "CloudFrontLogDelivery",
+                                "DenyInsecureTransport"]
+    arn = logs.outputs["arn"]
+    # Both ALBs (public: alb/, internal: alb-internal/), this account's AWSLogs/ only.
+    albs = [f"{arn}/alb/AWSLogs/{ACCOUNT}/*", f"{arn}/alb-internal/AWSLogs/{ACCOUNT}/*"]
     assert statements["AlbLogDeliveryAccount"]["Principal"] == {"AWS": "arn:aws:iam::600734575887:root"}
     assert statements["AlbLogDeliveryService"]["Principal"] == {
         "Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     for sid in ("AlbLogDeliveryAccount", "AlbLogDeliveryService"):
-        assert (statements[sid]["Action"], statements[sid]["Resource"]) == ("s3:PutObject", prefix)
+        assert (statements[sid]["Effect"], statements[sid]["Action"], statements[sid]["Resource"]) == (
+            "Allow", "s3:PutObject", albs)
+    cloudfront = statements["CloudFrontLogDelivery"]
+    assert cloudfront == {
+        "Sid": "CloudFrontLogDelivery", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": f"{arn}/AWSLogs/{ACCOUNT}/*",
+        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": ACCOUNT},
+                      "ArnLike": {"aws:SourceArn": f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery-source:"
+                                                   f"tiketi-{aws_stack.stack}-cloudfront"}}}
+    # ...which is the delivery source the stack creates (test_cdn_logs.py checks it is the distribution's).
+    source = aws_stack.one("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    assert source.outputs["arn"] == cloudfront["Condition"]["ArnLike"]["aws:SourceArn"]
 
 
 # --- ALB ----------------------------------------------------------------------------------------
@@ -107,10 +129,16 @@ def test_alb_admits_only_cloudfront_on_443(aws_stack):
     assert not any(r.inputs.get("cidrIpv4") == "0.0.0.0/0" for r in aws_stack.all(INGRESS))
 
 
-def test_gateway_pods_admit_the_alb_on_3001_only(aws_stack):
-    [rule] = aws_stack.all(INGRESS, securityGroupId=group(aws_stack, "eks-nodes").id,
-                           referencedSecurityGroupId=group(aws_stack, "alb").id)
-    assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (3001, 3001)
+def test_pods_admit_the_alb_on_the_frontend_and_gateway_ports_only(aws_stack):
+    rules = aws_stack.all(INGRESS, securityGroupId=group(aws_stack, "eks-nodes").id,
+                          referencedSecurityGroupId=group(aws_stack, "alb").id)
+    assert sorted((r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"]) for r in rules) == [
+        ("tcp", 3000, 3000), ("tcp", 3001, 3001)]
+    egress = aws_stack.all("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+                           securityGroupId=group(aws_stack, "alb").id)
+    assert sorted((r.inputs["fromPort"], r.inputs["toPort"], r.inputs["referencedSecurityGroupId"])
+                  for r in egress) == [(3000, 3000, group(aws_stack, "eks-nodes").id),
+                                       (3001, 3001, group(aws_stack, "eks-nodes").id)]
 
 
 @pytest.mark.parametrize("stack,protected", [("prod", True), ("staging", False)])
@@ -124,28 +152,30 @@ def test_application_load_balancer(stack, protected, request):
     assert sorted(alb.inputs["subnets"]) == sorted(snap.outputs["publicSubnetIds"])
     assert alb.inputs["accessLogs"] == {"bucket": bucket(snap, "logs").outputs["bucket"], "prefix": "alb",
                                         "enabled": True}
+    assert alb.inputs["idleTimeout"] == 65  # over CloudFront's keep-alive, under the pods' (test_routing.py)
 
 
-def test_gateway_target_group(aws_stack):
+def test_target_groups(aws_stack):
     target_group = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3001)
     assert (target_group.inputs["protocol"], target_group.inputs["targetType"]) == ("HTTP", "ip")
     assert {k: target_group.inputs["healthCheck"][k] for k in ("path", "interval", "healthyThreshold",
                                                                "unhealthyThreshold", "matcher")} == {
         "path": "/health", "interval": 30, "healthyThreshold": 2, "unhealthyThreshold": 3, "matcher": "200"}
     assert target_group.inputs["stickiness"] == {"type": "lb_cookie", "cookieDuration": 86400, "enabled": True}
+    frontend = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3000)
+    assert {k: frontend.inputs[k] for k in ("protocol", "targetType", "vpcId", "deregistrationDelay")} == {
+        "protocol": "HTTP", "targetType": "ip", "vpcId": aws_stack.outputs["vpcId"], "deregistrationDelay": 30}
+    assert {k: frontend.inputs["healthCheck"][k] for k in ("path", "interval", "healthyThreshold",
+                                                           "unhealthyThreshold", "matcher")} == {
+        "path": "/", "interval": 30, "healthyThreshold": 2, "unhealthyThreshold": 3, "matcher": "200-399"}
 
 
-def test_https_listener_tls_policy_certificate_and_origin_verify(aws_stack):
-    https = aws_stack.one("aws:lb/listener:Listener", port=443)
+def test_https_listener_tls_policy_and_the_issued_certificate(aws_stack):
+    https = https_listener(aws_stack, internal=False)
     assert https.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert https.inputs["certificateArn"] == aws_stack.config("tiketi:edge")["albCertificateArn"]
+    # The regional certificate once ACM has issued it: its validation's ARN, never the certificate's.
+    assert https.inputs["certificateArn"] == validated_arn(aws_stack, "regional")
     assert https.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "403"
-    rule = aws_stack.one("aws:lb/listenerRule:ListenerRule", listenerArn=https.outputs["arn"])
-    [condition] = unwrap(rule.inputs["conditions"])
-    assert condition["httpHeader"]["httpHeaderName"] == "X-Origin-Verify"
-    assert unwrap(condition["httpHeader"]["values"]) == [random_value(aws_stack, "origin-verify")]
-    target_group = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3001)
-    assert rule.inputs["actions"] == [{"type": "forward", "targetGroupArn": target_group.outputs["arn"]}]
 
 
 def test_http_listener_redirects_to_https(aws_stack):
@@ -200,33 +230,54 @@ def test_distribution_uses_the_published_edge_version_on_viewer_request(aws_stac
     assert not association["lambdaArn"].endswith("$LATEST")
 
 
-def test_api_behaviour_caches_nothing_and_forwards_what_the_api_needs(aws_stack):
-    behavior = aws_stack.one(DISTRIBUTION).inputs["defaultCacheBehavior"]
-    assert (behavior["targetOriginId"], behavior["viewerProtocolPolicy"]) == ("alb", "https-only")
-    assert (behavior["minTtl"], behavior["defaultTtl"], behavior["maxTtl"]) == (0, 0, 0)
-    forwarded = behavior["forwardedValues"]
-    assert forwarded["queryString"] is True and forwarded["cookies"] == {"forward": "all"}
-    assert "Authorization" in forwarded["headers"]
-    assert sorted(behavior["allowedMethods"]) == sorted(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"])
+def test_api_behaviour_caches_nothing_and_forwards_every_viewer_header_but_host(aws_stack):
+    [api] = [b for b in aws_stack.one(DISTRIBUTION).inputs["orderedCacheBehaviors"] if b["pathPattern"] == "/api/*"]
+    assert (api["targetOriginId"], api["viewerProtocolPolicy"]) == ("alb", "https-only")
+    # AWS's managed policies, looked up by name (the fake cloud knows only AWS's own names and ids):
+    # CachingDisabled, and all viewer headers (Authorization among them) but Host.
+    assert api["cachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert api["originRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert "forwardedValues" not in api and "minTtl" not in api
+    assert sorted(api["allowedMethods"]) == sorted(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"])
+
+
+def test_pages_are_server_rendered_and_cached_only_when_nextjs_says_so(aws_stack):
+    pages = aws_stack.one(DISTRIBUTION).inputs["defaultCacheBehavior"]
+    assert (pages["targetOriginId"], pages["viewerProtocolPolicy"]) == ("alb", "redirect-to-https")
+    assert "POST" in pages["allowedMethods"]  # server actions post to the page's path
+    assert pages["originRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    policy = aws_stack.one("aws:cloudfront/cachePolicy:CachePolicy", name=f"tiketi-{aws_stack.stack}-pages")
+    assert pages["cachePolicyId"] == policy.id
+    assert (policy.inputs["minTtl"], policy.inputs["defaultTtl"], policy.inputs["maxTtl"]) == (0, 0, 31536000)
+    key = policy.inputs["parametersInCacheKeyAndForwardedToOrigin"]
+    assert key["headersConfig"] == {"headerBehavior": "whitelist", "headers": {"items": [
+        "RSC", "Next-Router-State-Tree", "Next-Router-Prefetch", "Next-Router-Segment-Prefetch", "Next-Url"]}}
+    assert key["queryStringsConfig"] == {"queryStringBehavior": "all"}
+    assert key["cookiesConfig"] == {"cookieBehavior": "none"}  # forwarded (origin request policy), not keyed
 
 
 def test_static_behaviours_go_to_s3_with_their_ttls(aws_stack):
     distribution = aws_stack.one(DISTRIBUTION)
     policies = {p.id: p.inputs for p in aws_stack.all("aws:cloudfront/cachePolicy:CachePolicy")}
     behaviors = {b["pathPattern"]: b for b in distribution.inputs["orderedCacheBehaviors"]}
-    assert list(behaviors) == ["/static/*", "/_next/static/*"]
+    assert list(behaviors) == ["/static/*", "/_next/static/*", "/api/*"]
+    static = {p: b for p, b in behaviors.items() if p != "/api/*"}
     ttls = {p: (policies[b["cachePolicyId"]]["defaultTtl"], policies[b["cachePolicyId"]]["maxTtl"])
-            for p, b in behaviors.items()}
+            for p, b in static.items()}
     assert ttls == {"/static/*": (3600, 86400), "/_next/static/*": (31536000, 31536000)}
-    assert all(b["targetOriginId"] == "s3" for b in behaviors.values())
+    assert all(b["targetOriginId"] == "s3" and "lambdaFunctionAssociations" not in b for b in static.values())
 
 
 def test_origins(aws_stack):
     origins = {o["originId"]: o for o in unwrap(aws_stack.one(DISTRIBUTION).inputs["origins"])}
     alb = origins["alb"]
     assert alb["domainName"] == aws_stack.config("tiketi:edge")["albOriginDomain"]
-    assert alb["customOriginConfig"]["originProtocolPolicy"] == "https-only"
-    assert alb["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
+    # The origin name is taken from its record: CloudFront starts once the name resolves.
+    record = aws_stack.one("aws:route53/record:Record", name=alb["domainName"])
+    assert record.urn in aws_stack.one(DISTRIBUTION).dependencies["origins"]
+    config = alb["customOriginConfig"]
+    assert (config["originProtocolPolicy"], config["originSslProtocols"]) == ("https-only", ["TLSv1.2"])
+    assert (config["originKeepaliveTimeout"], config["originReadTimeout"]) == (55, 60)
     assert unwrap(alb["customHeaders"]) == [{"name": "X-Origin-Verify",
                                              "value": random_value(aws_stack, "origin-verify")}]
     oac = aws_stack.one("aws:cloudfront/originAccessControl:OriginAccessControl")
@@ -235,11 +286,10 @@ def test_origins(aws_stack):
     assert origins["s3"]["domainName"] == bucket(aws_stack, "frontend").outputs["bucketRegionalDomainName"]
 
 
-def test_spa_error_pages_and_security_headers(aws_stack):
+def test_errors_reach_viewers_unchanged_and_security_headers(aws_stack):
     distribution = aws_stack.one(DISTRIBUTION)
-    assert distribution.inputs["customErrorResponses"] == [
-        {"errorCode": code, "responseCode": 200, "responsePagePath": "/index.html", "errorCachingMinTtl": 10}
-        for code in (403, 404)]
+    # No distribution-wide error page: it would turn the API's 403/404 into 200 text/html.
+    assert "customErrorResponses" not in distribution.inputs
     headers = aws_stack.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
     config = headers.inputs["securityHeadersConfig"]
     assert {k: config["strictTransportSecurity"][k] for k in ("accessControlMaxAgeSec", "includeSubdomains",
@@ -256,15 +306,15 @@ def test_spa_error_pages_and_security_headers(aws_stack):
 @pytest.mark.parametrize("stack,aliases,price", [
     ("prod", ["tiketi.example.com", "www.tiketi.example.com"], "PriceClass_200"),
     ("staging", ["staging.tiketi.example.com"], "PriceClass_100")])
-def test_viewer_certificate_aliases_and_logging(stack, aliases, price, request):
+def test_viewer_certificate_and_aliases(stack, aliases, price, request):
     snap = request.getfixturevalue(stack)
     distribution = snap.one(DISTRIBUTION)
     assert distribution.inputs["viewerCertificate"] == {
-        "acmCertificateArn": snap.config("tiketi:edge")["cloudfrontCertificateArn"],
+        "acmCertificateArn": validated_arn(snap, "cloudfront"),
         "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"}
     assert (distribution.inputs["aliases"], distribution.inputs["priceClass"]) == (aliases, price)
-    assert distribution.inputs["loggingConfig"] == {"bucket": bucket(snap, "logs").outputs["bucketDomainName"],
-                                                    "prefix": "cloudfront/", "includeCookies": False}
+    # Legacy standard logging needed ACLs on the bucket; the v2 delivery replaces it (test_cdn_logs.py).
+    assert "loggingConfig" not in distribution.inputs
 
 
 def test_web_acl(aws_stack):
@@ -275,9 +325,14 @@ def test_web_acl(aws_stack):
     rules = {r["name"]: r for r in waf.inputs["rules"]}
     assert rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"] == {"limit": 2000, "aggregateKeyType": "IP"}
     assert rules["rate-limit-per-ip"]["action"] == {"block": {}}
-    for group_name in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
+    assert [(r["priority"], r["name"]) for r in waf.inputs["rules"]] == [
+        (0, "rate-limit-per-ip"), (1, "AWSManagedRulesCommonRuleSet"), (2, "AWSManagedRulesKnownBadInputsRuleSet"),
+        (3, "AWSManagedRulesSQLiRuleSet")]
+    for group_name in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                       "AWSManagedRulesSQLiRuleSet"):
         assert rules[group_name]["statement"]["managedRuleGroupStatement"] == {"vendorName": "AWS",
                                                                                "name": group_name}
+        assert rules[group_name]["overrideAction"] == {"none": {}}  # the group's own block actions apply
     assert prod.one(DISTRIBUTION).inputs["webAclId"] == waf.outputs["arn"]
 
 
@@ -290,5 +345,7 @@ def test_edge_outputs(aws_stack):
     assert aws_stack.outputs["cloudfrontDomainName"] == aws_stack.one(DISTRIBUTION).outputs["domainName"]
     alb = aws_stack.one("aws:lb/loadBalancer:LoadBalancer", internal=False)
     assert aws_stack.outputs["albDnsName"] == alb.outputs["dnsName"]
+    assert aws_stack.outputs["albZoneId"] == alb.outputs["zoneId"]  # for an alias in a DNS the program does not write
+    assert aws_stack.outputs["albOriginDomain"] == aws_stack.config("tiketi:edge")["albOriginDomain"]
     assert aws_stack.outputs["frontendBucketName"] == bucket(aws_stack, "frontend").outputs["bucket"]
     assert aws_stack.outputs["logsBucketName"] == bucket(aws_stack, "logs").outputs["bucket"]

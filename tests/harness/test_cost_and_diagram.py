@@ -127,7 +127,7 @@ def test_prod_diagram_follows_the_traffic(prod):
         ("RDS Proxy", "RDS PostgreSQL db.r6g.large", "5432"),
         ("SQS FIFO queue", "λ tiketi-prod-ticket-worker", "poll"),
         ("SQS FIFO queue", "SQS DLQ", "dead letters"),
-        ("λ tiketi-prod-ticket-worker", "internal ALB", "80"),
+        ("λ tiketi-prod-ticket-worker", "internal ALB", "443"),
         ("internal ALB", "ticket-service", "3002"),
     } <= found
     assert not [e for e in found if e[0] == "internet"]     # no open ingress in prod

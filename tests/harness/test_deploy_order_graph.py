@@ -77,5 +77,5 @@ def test_on_the_real_stack_kubernetes_objects_wait_for_the_eks_cluster_through_t
     graph = DependencyGraph(prod)
     [cluster] = prod.all("aws:eks/cluster:Cluster")
     bindings = prod.all("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
-    assert len(bindings) == 2
+    assert len(bindings) == 3
     assert all(graph.waits_for(binding, cluster) for binding in bindings)

@@ -65,11 +65,11 @@ def test_summary_groups_by_tier_in_composition_order_with_agreeing_counts(prod_r
     text = (prod_render / "summary.txt").read_text()
     lines = text.splitlines()
     tiers = [line.strip("= ") for line in lines if line.startswith("== ")]
-    assert tiers == ["network", "observability", "security", "data", "async", "edge", "kubernetes"]
+    assert tiers == ["network", "observability", "security", "data", "edge", "async", "kubernetes"]
     resources = sum(int(line.rsplit(": ", 1)[1].split()[0]) for line in lines
                     if line.endswith(" resources") and " (tiketi:" in line)
-    header = f"tiketi/prod: {resources} resources in 23 components"
-    assert lines[0] == header and lines[-1] == f"total: {resources} resources in 23 components"
+    header = f"tiketi/prod: {resources} resources in 25 components"
+    assert lines[0] == header and lines[-1] == f"total: {resources} resources in 25 components"
     assert lines[1].startswith("NOTE: Values AWS or Kubernetes compute")
     assert "natGatewayId=->network-nat-ap-northeast-2a" in text
     # Byte thresholds in the unit the config gave (tiketi:database.alarms.freeStorageGb: 10).
@@ -89,8 +89,9 @@ def test_terminal_output_is_short_by_default_and_full_with_verbose(tmp_path, cap
 
 def test_composition_order_is_read_from_the_program():
     order = summary.composition_order()
-    assert order.index("network") < order.index("alerts") < order.index("database") < order.index("queue") \
-        < order.index("storage") < order.index("cluster") < order.index("workloads")
+    # The edge before the async tier: the internal ALB takes the edge's certificate and logs bucket.
+    assert order.index("network") < order.index("alerts") < order.index("database") < order.index("certificates") \
+        < order.index("storage") < order.index("queue") < order.index("cluster") < order.index("workloads")
 
 
 def test_render_fails_with_the_config_message(tmp_path, capsys, monkeypatch):

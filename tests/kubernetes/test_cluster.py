@@ -81,12 +81,17 @@ def test_load_balancer_controller_and_target_group_bindings(aws_stack):
     [policy] = aws_stack.all("aws:iam/rolePolicy:RolePolicy", role=role.id)
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     gateway_tg = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3001).outputs["arn"]
+    frontend_tg = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3000).outputs["arn"]
     ticket_tg = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3002).outputs["arn"]
-    assert statements["FillTargetGroups"]["Resource"] == [gateway_tg, ticket_tg]
+    assert statements["FillTargetGroups"]["Resource"] == [gateway_tg, frontend_tg, ticket_tg]
     assert all(a.split(":")[1].startswith("Describe") for a in statements["Discover"]["Action"])
     bindings = of_kind(aws_stack, "TargetGroupBinding")
+    assert sorted(bindings) == ["frontend", "gateway-service", "ticket-service"]
     assert bindings["gateway-service"]["spec"] == {"serviceRef": {"name": "gateway-service", "port": 3001},
                                                    "targetGroupARN": gateway_tg, "targetType": "ip"}
+    # The frontend's own target group (a target group serves one load balancer) on the pods' port.
+    assert bindings["frontend"]["spec"] == {"serviceRef": {"name": "frontend", "port": 3000},
+                                            "targetGroupARN": frontend_tg, "targetType": "ip"}
     assert bindings["ticket-service"]["spec"]["targetGroupARN"] == ticket_tg
 
 

@@ -42,7 +42,7 @@ def test_first_aws_update_builds_everything_but_the_deployments(staging_first, s
     assert set(of_kind(staging_first, "ConfigMap")) == {"spring-config"}
     assert set(of_kind(staging_first, "Secret")) == {"spring-secret"}
     assert set(of_kind(staging_first, "NetworkPolicy")) == set(of_kind(staging, "NetworkPolicy"))
-    assert set(of_kind(staging_first, "TargetGroupBinding")) == {"gateway-service", "ticket-service"}
+    assert set(of_kind(staging_first, "TargetGroupBinding")) == {"frontend", "gateway-service", "ticket-service"}
     # Turning the switch on later only adds resources: nothing of the first update is replaced.
     first = {r.urn for r in staging_first.registrations}
     assert first <= set(golden_urns("staging"))

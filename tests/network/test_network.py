@@ -237,3 +237,19 @@ def test_network_outputs_are_exported(aws_stack):
     assert aws_stack.outputs["vpcCidr"] == EXPECTED[aws_stack.stack]["vpc"]
     for tier in ("public", "app", "data", "worker"):
         assert sorted(aws_stack.outputs[f"{tier}SubnetIds"]) == sorted(s.id for s in subnets_of(aws_stack, tier))
+
+
+def test_the_default_security_group_is_managed_with_no_rule(aws_stack):
+    """Anything created without a group of its own lands in the VPC's default group: with no rule it can
+    talk to nothing. The provider adopts the group and drops AWS's default rules; no argument, no rule."""
+    [default] = aws_stack.all("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    vpc = aws_stack.one("aws:ec2/vpc:Vpc")
+    assert default.inputs == {"vpcId": vpc.id, "tags": {"Name": f"tiketi-{aws_stack.stack}-default-unused"}}
+    rules = aws_stack.all(INGRESS) + aws_stack.all(EGRESS)
+    assert not any(r.inputs.get("securityGroupId") == default.id for r in rules)
+    assert "ingress" not in default.inputs and "egress" not in default.inputs
+    # ...and nothing this program builds is put in it.
+    for resource in aws_stack.registrations:
+        for key in ("securityGroups", "securityGroupIds", "vpcSecurityGroupIds"):
+            attached = resource.inputs.get(key) or (resource.inputs.get("vpcConfig") or {}).get(key) or []
+            assert default.id not in attached, resource.name

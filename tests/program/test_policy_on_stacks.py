@@ -69,3 +69,20 @@ def test_config_that_weakens_the_posture_is_caught(override, rule):
     assert function.inputs["tracingConfig"] == {"mode": "PassThrough"}
     [inline] = [p for p in snap.all("aws:iam/rolePolicy:RolePolicy") if "ConsumeTicketEvents" in p.inputs["policy"]]
     assert [s["Sid"] for s in json.loads(inline.inputs["policy"])["Statement"]] == ["ConsumeTicketEvents"]
+
+
+def test_the_edge_rules_see_the_real_resources(prod):
+    """Drop the WAF's logging, turn the logs bucket's ACLs back on, let the HTTP listener forward: each is caught."""
+    resources = resources_of(prod)
+    no_waf_logs = [r for r in resources if "webAclLoggingConfiguration" not in r.type]
+    assert [str(v) for v in evaluate(no_waf_logs)] == ["[waf-logging] cdn-waf: web ACL has no logging configuration"]
+    acls_on = [dataclasses.replace(r, props={"rule": {"objectOwnership": "BucketOwnerPreferred"}})
+               if r.type.endswith("BucketOwnershipControls") and r.name == "storage-logs" else r for r in resources]
+    assert [str(v) for v in evaluate(acls_on)] == [
+        "[s3-acls-disabled] storage-logs: bucket has ACLs enabled: set its ownership controls to BucketOwnerEnforced"]
+    forwarding = [dataclasses.replace(r, props={**r.props, "defaultActions": [{"type": "forward",
+                                                                                 "targetGroupArn": "tg"}]})
+                  if r.name == "load-balancer-http" else r for r in resources]
+    assert [str(v) for v in evaluate(forwarding)] == [
+        "[lb-listener-tls] load-balancer-http: listener on port 80 speaks HTTP without TLS; use HTTPS (or TLS), or "
+        "only redirect HTTP to HTTPS"]

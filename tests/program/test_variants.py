@@ -12,7 +12,9 @@ from tools.harness.policy_check import check
 from tools.harness.snapshot import Snapshot
 
 FALLBACK_EDGE = {"cloudfront": False, "useCloudfrontPrefixList": False, "waf": False, "albDeletionProtection": False,
-                 "fallbackCidrs": ["203.0.113.0/24"]}
+                 "fallbackCidrs": ["203.0.113.0/24"], "hostedZone": "tiketi.example.com",
+                 "albOriginDomain": "origin.staging.tiketi.example.com",
+                 "internalApiDomain": "ticket-api.internal.staging.tiketi.example.com"}
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +30,25 @@ def test_without_the_prefix_list_only_the_fallback_ranges_reach_the_alb(without_
     assert not any("prefixListId" in r.inputs for r in rules)
 
 
-def test_without_a_certificate_http_forwards_and_there_is_no_cdn(without_cloudfront):
+def test_without_cloudfront_the_alb_still_speaks_only_tls_and_there_is_no_cdn(without_cloudfront):
+    # The spec's "no certificate: HTTP forwards" branch is gone: the program always has the regional
+    # certificate (it issues it, or dns: external gives it), and the policy pack refuses plain HTTP.
     snap = without_cloudfront
-    [listener] = [r for r in snap.all("aws:lb/listener:Listener", port=80)
-                  if r.inputs["loadBalancerArn"] == snap.one("aws:lb/loadBalancer:LoadBalancer",
-                                                             internal=False).outputs["arn"]]
-    target_group = snap.one("aws:lb/targetGroup:TargetGroup", port=3001)
-    assert listener.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": target_group.outputs["arn"]}]
-    assert snap.all("aws:lb/listener:Listener", port=443) == []
+    alb_arn = snap.one("aws:lb/loadBalancer:LoadBalancer", internal=False).outputs["arn"]
+    [http] = snap.all("aws:lb/listener:Listener", port=80, loadBalancerArn=alb_arn)
+    assert http.inputs["defaultActions"] == [{"type": "redirect", "redirect": {
+        "protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}]
+    [https] = snap.all("aws:lb/listener:Listener", port=443, loadBalancerArn=alb_arn)
+    [validation] = snap.all("aws:acm/certificateValidation:CertificateValidation")  # the regional one only
+    assert https.inputs["certificateArn"] == validation.inputs["certificateArn"]
+    assert [c.inputs["domainName"] for c in snap.all("aws:acm/certificate:Certificate")] == [
+        "origin.staging.tiketi.example.com"]
     assert snap.all("aws:cloudfront/distribution:Distribution") == []
     assert snap.all("aws:lambda/function:Function", name="tiketi-staging-edge-queue-check") == []
+    assert snap.all("aws:cloudwatch/logDeliverySource:LogDeliverySource") == []
+    logs = snap.one("aws:s3/bucket:Bucket", bucketPrefix="tiketi-staging-logs-")
+    [policy] = snap.all("aws:s3/bucketPolicy:BucketPolicy", bucket=logs.id)
+    assert "CloudFrontLogDelivery" not in policy.inputs["policy"]
     assert snap.providers("aws") == []  # no us-east-1 provider without the CDN
     assert "cloudfrontDomainName" not in snap.outputs
 

@@ -17,11 +17,17 @@ WORKER = {"reservedConcurrency": 10}
 CLUSTER: dict = {}
 WORKLOADS = {"namespace": "tiketi-prod", "imageTag": "1.0.0"}
 KIND = {"tiketi:platform": "kind", "tiketi:workloads": json.dumps({"namespace": "tiketi-spring"})}
-EDGE = {"cloudfront": False, "useCloudfrontPrefixList": False, "waf": False, "fallbackCidrs": ["203.0.113.0/24"]}
 ALB_CERT = "arn:aws:acm:ap-northeast-2:123456789012:certificate/6f0b2c9d-1e4a-4f7b-8c3d-2a5e9b0c7d16"
 CF_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/4d7a9e1b-2c3f-4b8d-a0e5-6f1c2b3d4e5f"
-CDN = {"cloudfront": True, "albCertificateArn": ALB_CERT, "albOriginDomain": "origin.example.com",
-       "cloudfrontCertificateArn": CF_CERT, "aliases": ["example.com"]}
+NAMES = {"albOriginDomain": "origin.example.com", "internalApiDomain": "ticket-api.internal.example.com"}
+# The smallest edge: DNS elsewhere (certificate given), no CDN, the ALB open to one range.
+EDGE = {"dns": "external", "albCertificateArn": ALB_CERT, **NAMES, "cloudfront": False,
+        "useCloudfrontPrefixList": False, "waf": False, "fallbackCidrs": ["203.0.113.0/24"]}
+CDN = {"cloudfront": True, "useCloudfrontPrefixList": True, "waf": True, "cloudfrontCertificateArn": CF_CERT,
+       "aliases": ["example.com"]}
+# The program issues the certificates in a Route 53 zone of the account (no ARN given).
+ROUTE53 = {**EDGE, **CDN, "dns": "route53", "hostedZone": "example.com", "albCertificateArn": None,
+           "cloudfrontCertificateArn": None}
 
 
 def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:

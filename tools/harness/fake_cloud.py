@@ -10,6 +10,8 @@ answer would let the render show a program that cannot work.
 from __future__ import annotations
 
 import hashlib
+import re
+import uuid
 from collections.abc import Callable
 
 import pulumi
@@ -42,7 +44,8 @@ class FakeCloud(pulumi.runtime.Mocks):
             self._provider_regions[args.name] = state.get("region", self.default_region)
         # Resources created through an explicit provider live in that provider's region.
         provider_name = (args.provider or "").rsplit("::", 2)[-2] if args.provider else None
-        self.region = self._provider_regions.get(provider_name, self.default_region)
+        # pulumi-aws 7 takes a per-resource `region` too (it wins over the provider's).
+        self.region = state.get("region") or self._provider_regions.get(provider_name, self.default_region)
         if args.typ.startswith("aws:"):
             # Pulumi auto-names resources whose name the program leaves open: <name>-<7 hex>.
             state.setdefault("name", f"{args.name}-{_short_hash(args.name, 7)}")
@@ -240,6 +243,52 @@ def _topic_subscription(cloud: FakeCloud, name: str, state: dict) -> dict:
             "arn": f"{state['topic']}:{_short_hash(name, 8)}-aaaa-bbbb-cccc-{_short_hash(name + 's', 12)}"}
 
 
+def _certificate(cloud: FakeCloud, name: str, state: dict) -> dict:
+    """ACM's answer to RequestCertificate with DNS validation: one CNAME per name to validate.
+
+    ACM derives the CNAME from the account and the name without ``*.``: a wildcard and its apex
+    share one record, and so do two certificates (or regions) naming the same domain
+    (terraform-aws-modules/terraform-aws-acm#8, hashicorp/terraform-provider-aws#13653)."""
+    names = [state["domainName"], *state.get("subjectAlternativeNames", [])]
+    certificate_id = str(uuid.UUID(hashlib.sha256((cloud.region + name).encode()).hexdigest()[:32]))
+
+    def option(domain: str) -> dict:
+        base = domain.removeprefix("*.")
+        token = _short_hash(ACCOUNT_ID + base, 32)
+        return {"domainName": domain, "resourceRecordName": f"_{token}.{base}.", "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_short_hash(token, 32)}.{_short_hash(base, 10)}.acm-validations.aws."}
+
+    return {"arn": f"arn:aws:acm:{cloud.region}:{ACCOUNT_ID}:certificate/{certificate_id}",
+            "domainValidationOptions": [option(domain) for domain in names], "status": "PENDING_VALIDATION",
+            "keyAlgorithm": state.get("keyAlgorithm", "RSA_2048")}
+
+
+def _zone(cloud: FakeCloud, name: str, state: dict) -> dict:
+    zone_id = zone_id_for(state["name"])
+    return {"zoneId": zone_id, "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            "nameServers": [] if state.get("vpcs") else [f"ns-{i}.awsdns-{i:02d}.org" for i in (1, 2)]}
+
+
+def _record(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"fqdn": state["name"].rstrip(".")}
+
+
+def _log_delivery_arn(kind: str) -> Callable[[FakeCloud, str, dict], dict]:
+    def computed(cloud: FakeCloud, name: str, state: dict) -> dict:
+        return {"arn": f"arn:aws:logs:{cloud.region}:{ACCOUNT_ID}:{kind}:{state['name']}"}
+    return computed
+
+
+def _default_security_group(cloud: FakeCloud, name: str, state: dict) -> dict:
+    group_id = f"sg-{_short_hash(name, 17)}"
+    return {"name": "default", "arn": f"arn:aws:ec2:{cloud.region}:{ACCOUNT_ID}:security-group/{group_id}"}
+
+
+def zone_id_for(zone_name: str) -> str:
+    """The id Route 53 gives the zone called ``zone_name`` in the fake account (stable, realistic shape)."""
+    return "Z" + hashlib.sha256(zone_name.encode()).hexdigest()[:20].upper()
+
+
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
     "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
     "aws:cloudwatch/dashboard:Dashboard": lambda cloud, name, state: {
@@ -248,6 +297,12 @@ _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
     "aws:msk/configuration:Configuration": _msk_configuration,
     "aws:appautoscaling/target:Target": _scalable_target,
     "aws:appautoscaling/policy:Policy": _scaling_policy,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/zone:Zone": _zone,
+    "aws:route53/record:Record": _record,
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": _log_delivery_arn("delivery-source"),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": _log_delivery_arn("delivery-destination"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_security_group,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:ecr/repository:Repository": _ecr_repository,
@@ -273,7 +328,50 @@ _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
 # The ELB log-delivery account of each region this program may use (AWS documents them).
 ELB_ACCOUNTS = {"ap-northeast-2": "600734575887", "us-east-1": "127311923021"}
 
+# AWS-managed CloudFront policies (names and ids as AWS publishes them: "Use managed cache policies",
+# "Use managed origin request policies", CloudFront Developer Guide). The program looks them up by
+# name; a name outside this table does not exist in any account, as a custom policy would not here.
+MANAGED_CACHE_POLICIES = {"Managed-CachingDisabled": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                          "Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
+MANAGED_ORIGIN_REQUEST_POLICIES = {"Managed-AllViewer": "216adef6-5c7f-47e4-b989-5492eafa07d3",
+                                   "Managed-AllViewerExceptHostHeader": "b689b0a8-53d0-40ab-baf2-68738e2966ac"}
+_HOST_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def _given(args: dict) -> dict:
+    return {key: value for key, value in args.items() if value not in (None, "", {}, [])}
+
+
+def _managed_policy(kind: str, table: dict[str, str]) -> Callable[[FakeCloud, dict], dict]:
+    def answer(cloud: FakeCloud, args: dict) -> dict:
+        given = _given(args)
+        if set(given) != {"name"} or given["name"] not in table:
+            raise ValueError(f"no CloudFront {kind} policy matches {given}; the fake account has AWS's managed "
+                             f"ones, asked for by name: {', '.join(table)}")
+        return {"id": table[given["name"]], "name": given["name"], "etag": "E23ZP02F085DFQ",
+                "arn": f"arn:aws:cloudfront::aws:{kind}-policy/{table[given['name']]}"}
+    return answer
+
+
+def _public_zone(cloud: FakeCloud, args: dict) -> dict:
+    """A public hosted zone found by name (what the program asks): any well-formed name exists in the
+    fake account, so a team's own domain renders too; anything else is an error, as in the provider."""
+    given = _given({key: value for key, value in args.items() if key != "privateZone"})
+    name = given.get("name")
+    if set(given) != {"name"} or args.get("privateZone") is not False or not _HOST_NAME.match(name or ""):
+        raise ValueError(f"getZone: the program looks a public zone up by its name only (name without a trailing "
+                         f"dot, privateZone false); asked {args}")
+    zone_id = zone_id_for(name)
+    return {"id": zone_id, "zoneId": zone_id, "name": name, "privateZone": False, "arn":
+            f"arn:aws:route53:::hostedzone/{zone_id}", "nameServers": ["ns-1.awsdns-01.org", "ns-2.awsdns-02.org"],
+            "resourceRecordSetCount": 2, "callerReference": "fake", "comment": "", "tags": {}}
+
+
 _INVOKES: dict[str, Callable[[FakeCloud, dict], dict]] = {
+    "aws:route53/getZone:getZone": _public_zone,
+    "aws:cloudfront/getCachePolicy:getCachePolicy": _managed_policy("cache", MANAGED_CACHE_POLICIES),
+    "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy": _managed_policy(
+        "origin-request", MANAGED_ORIGIN_REQUEST_POLICIES),
     "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda cloud, args: {
         "id": "pl-22a6434b", "name": args["name"], "addressFamily": "IPv4", "maxEntries": 55,
         "arn": f"arn:aws:ec2:{cloud.region}:aws:prefix-list/pl-22a6434b", "ownerId": "AWS", "entries": [],

@@ -259,6 +259,10 @@ PRICERS: dict[str, Callable[[Pricer, dict[str, Any]], Lines]] = {
         "cloudfront_additional_metrics_month", "CloudFront additional metrics"),
     "aws:s3/bucket:Bucket": _flat("s3_standard_gb_month", "S3 Standard storage", "s3_gb_per_bucket", "GB"),
     "aws:ecr/repository:Repository": _flat("ecr_gb_month", "image storage", "ecr_gb_per_repository", "GB"),
+    # Public and private zones alike; the public zone the stack looks up is the team's, not priced here.
+    "aws:route53/zone:Zone": _flat("route53_zone_month", "hosted zone"),
+    "aws:cloudwatch/logDelivery:LogDelivery": _flat("vended_logs_s3_gb", "access logs delivered to S3",
+                                                    "cloudfront_log_gb", "GB"),
 }
 
 # Types with no charge of their own (their cost, if any, is on a priced type: a subnet is free,
@@ -290,6 +294,13 @@ FREE = frozenset({
     "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:lambda/permission:Permission",
     "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "aws:sns/topic:Topic",
     "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
+    # Public ACM certificates cost nothing; alias queries to AWS resources are free (Route 53 pricing).
+    "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
+    "aws:route53/record:Record", "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",  # ingestion: on the log group
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
 })
 
 

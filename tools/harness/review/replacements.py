@@ -105,6 +105,26 @@ AWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aws:cloudfront/originAccessControl:OriginAccessControl": (TF + "cloudfront/origin_access_control.go", ()),
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": (TF + "cloudfront/response_headers_policy.go", ()),
     "aws:wafv2/webAcl:WebAcl": (TF + "wafv2/web_acl.go", ("name", "namePrefix", "scope")),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": (
+        TF + "wafv2/web_acl_logging_configuration.go", ("resourceArn",)),
+    # pulumi-aws 7's per-resource region: the resource lives there, a new region is a new resource.
+    "aws:acm/certificate:Certificate": (TF + "acm/certificate.go", (
+        "domainName", "subjectAlternativeNames", "validationMethod", "keyAlgorithm", "certificateAuthorityArn",
+        "validationOptions", "region")),
+    "aws:acm/certificateValidation:CertificateValidation": (TF + "acm/certificate_validation.go", (
+        "certificateArn", "validationRecordFqdns", "region")),
+    "aws:route53/zone:Zone": (TF + "route53/zone.go", ("name", "delegationSetId")),
+    "aws:route53/record:Record": (TF + "route53/record.go", ("name", "zoneId")),
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": (TF + "logs/delivery_source.go",
+                                                           ("logType", "name", "resourceArn")),
+    # destination_resource_arn replaces only when its service changes (RequiresReplaceIf).
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": (TF + "logs/delivery_destination.go",
+                                                                     ("name", "outputFormat")),
+    "aws:cloudwatch/logDelivery:LogDelivery": (TF + "logs/delivery.go",
+                                               ("deliveryDestinationArn", "deliverySourceName")),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": (TF + "logs/resource_policy.go",
+                                                           ("policyName", "resourceArn")),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (TF + "ec2/vpc_default_security_group.go", ("vpcId",)),
     "aws:s3/bucket:Bucket": (TF + "s3/bucket.go", ("bucket", "bucketPrefix", "objectLockEnabled")),
     "aws:s3/bucketPolicy:BucketPolicy": (TF + "s3/bucket_policy.go", ("bucket",)),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (TF + "s3/bucket_public_access_block.go",
