@@ -331,7 +331,9 @@ def build_observability(config: StackConfig, base: Foundation, data: DataTier, a
     watched = Watched(
         region=config.aws.region, cluster_name=cluster.name, workloads_namespace=kubernetes.workloads.namespace,
         services=[s.name for s in SERVICES if s.is_backend], public_alb_arn_suffix=balancer.arn_suffix,
+        # The gateway first: its response time is the p95 latency alarm's (user_alarms.py).
         target_groups=[TargetGroup("gateway-service", balancer.arn_suffix, balancer.target_group_arn_suffix),
+                       TargetGroup("frontend", balancer.arn_suffix, balancer.frontend_target_group_arn_suffix),
                        TargetGroup("ticket-service", internal.arn_suffix, internal.target_group_arn_suffix)],
         database_instance_id=data.database.instance_identifier, proxy_name=data.database.proxy_name,
         cache_node_ids=data.cache.node_ids, queue_name=asynchronous.queue.name,

@@ -36,9 +36,9 @@ def single(alarm: Registration) -> tuple:
 def test_the_user_facing_alarms_by_value(prod):
     alarms = user_alarms(prod)
     assert sorted(alarms) == sorted([
-        "alb-5xx-rate", "gateway-service-unhealthy", "ticket-service-unhealthy", "alb-p95-latency",
-        "proxy-saturation", "001-replication-lag", "002-replication-lag", "failed-nodes", "cloudfront-5xx-rate",
-        "edge-function-errors", "waf-blocked"])
+        "alb-5xx-rate", "gateway-service-unhealthy", "frontend-unhealthy", "ticket-service-unhealthy",
+        "alb-p95-latency", "proxy-saturation", "001-replication-lag", "002-replication-lag", "failed-nodes",
+        "cloudfront-5xx-rate", "edge-function-errors", "waf-blocked"])
     alb = prod.one("aws:lb/loadBalancer:LoadBalancer", internal=False).outputs["arnSuffix"]
     gateway_tg = prod.one("aws:lb/targetGroup:TargetGroup", port=3001).outputs["arnSuffix"]
     distribution = prod.one("aws:cloudfront/distribution:Distribution").id
@@ -48,6 +48,10 @@ def test_the_user_facing_alarms_by_value(prod):
     assert single(alarms["gateway-service-unhealthy"]) == (
         "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 60, "GreaterThanThreshold", 0, 3, None,
         "notBreaching")
+    # The frontend's own target group (issue 16) on the public ALB.
+    frontend_tg = prod.one("aws:lb/targetGroup:TargetGroup", port=3000).outputs["arnSuffix"]
+    assert single(alarms["frontend-unhealthy"]) == single(alarms["gateway-service-unhealthy"])
+    assert alarms["frontend-unhealthy"].inputs["dimensions"] == {"TargetGroup": frontend_tg, "LoadBalancer": alb}
     assert single(alarms["001-replication-lag"]) == (
         "AWS/ElastiCache", "ReplicationLag", "Maximum", 60, "GreaterThanThreshold", 5, 5, 3, "notBreaching")
     assert alarms["002-replication-lag"].inputs["dimensions"] == {"CacheClusterId": "tiketi-prod-redis-002"}
