@@ -6,8 +6,9 @@ import json
 
 from tests.support.edge import attached, bucket, us_east_1_provider
 from tools.harness.deploy_order import DependencyGraph
+from tools.harness.fake_cloud import ACCOUNT_ID
 
-ACCOUNT = "123456789012"
+ACCOUNT = ACCOUNT_ID  # the fake cloud's account
 
 
 def in_us_east_1(snap, resource) -> bool:

@@ -12,13 +12,14 @@ import pytest
 
 from tests.support.aws_queries import INGRESS, group, random_value
 from tests.support.edge import attached, bucket, https_listener, us_east_1_provider, validated_arn
+from tools.harness.fake_cloud import ACCOUNT_ID
 from tools.harness.snapshot import unwrap
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 EDGE_FUNCTION = "aws:lambda/function:Function"
 
 
-ACCOUNT = "123456789012"  # the fake cloud's account (tools/harness/fake_cloud.py)
+ACCOUNT = ACCOUNT_ID  # the fake cloud's account
 
 
 # --- S3 -----------------------------------------------------------------------------------------
