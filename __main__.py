@@ -95,14 +95,15 @@ def build_foundation(config: StackConfig) -> Foundation:
         availability_zones=config.network.availability_zones, nat_gateways=config.network.nat_gateways,
         flow_logs_retention_days=config.network.flow_logs_retention_days,
     ))
+    protect = config.protection.stateful
     alerts = Alerts("alerts", AlertsArgs(
         name_prefix=prefix, emails=config.alerts.emails, edge_topic=config.edge.cloudfront,
         default_tags=config.aws.default_tags, discord_webhook_url=config.alerts.discord_webhook_url,
-        log_retention_days=config.observability.container_log_retention_days,
+        log_retention_days=config.observability.container_log_retention_days, protect=protect,
     ))
     app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=prefix, vpc_id=network.vpc_id))
-    secrets = Secrets("secrets", SecretsArgs(name_prefix=prefix,
-                                             recovery_window_days=config.secrets.recovery_window_days))
+    secrets = Secrets("secrets", SecretsArgs(
+        name_prefix=prefix, recovery_window_days=config.secrets.recovery_window_days, protect=protect))
     return Foundation(network, app_groups, alerts, secrets)
 
 
@@ -123,12 +124,13 @@ def build_data(config: StackConfig, base: Foundation) -> DataTier:
         app_subnet_ids=network.subnet_ids["app"], client_security_groups=base.app_groups.clients,
         credentials_secret_id=secrets.database_credentials_secret_id,
         credentials_secret_arn=secrets.database_credentials_secret_arn, master_password=secrets.database_password,
-        alarm_topic_arn=base.alerts.topic_arn,
+        alarm_topic_arn=base.alerts.topic_arn, protect=config.protection.stateful,
     ))
     cache = Cache("cache", CacheArgs(
         name_prefix=config.name_prefix, settings=config.cache, vpc_id=network.vpc_id,
         data_subnet_ids=network.subnet_ids["data"], client_security_groups=base.app_groups.clients,
         auth_token=secrets.redis_auth_token, alarm_topic_arn=base.alerts.topic_arn,
+        protect=config.protection.stateful,
     ))
     kafka = None
     if config.workloads.kafka_bootstrap_servers is None:
@@ -163,7 +165,7 @@ def build_async(config: StackConfig, base: Foundation, data: DataTier) -> AsyncT
     prefix, network, groups = config.name_prefix, base.network, base.app_groups
     queue = Queue("queue", QueueArgs(name_prefix=prefix, settings=config.queue,
                                      consumer_timeout_seconds=config.worker.timeout_seconds,
-                                     alarm_topic_arn=base.alerts.topic_arn))
+                                     alarm_topic_arn=base.alerts.topic_arn, protect=config.protection.stateful))
     internal_api = InternalApi("internal-api", InternalApiArgs(
         name_prefix=prefix, vpc_id=network.vpc_id, app_subnet_ids=network.subnet_ids["app"],
         worker_security_group_id=groups.worker_id, eks_nodes_security_group_id=groups.eks_nodes_id,
@@ -191,12 +193,14 @@ def build_edge(config: StackConfig, base: Foundation) -> EdgeTier:
     prefix, edge, secrets = config.name_prefix, config.edge, base.secrets
     storage = Storage("storage", StorageArgs(name_prefix=prefix, frontend_versioning=edge.frontend_versioning,
                                              cors_origins=edge.cors_origins,
-                                             logs_expiration_days=edge.logs_expiration_days))
+                                             logs_expiration_days=edge.logs_expiration_days,
+                                             protect=config.protection.stateful))
     load_balancer = LoadBalancer("load-balancer", LoadBalancerArgs(
         name_prefix=prefix, settings=edge, vpc_id=base.network.vpc_id,
         public_subnet_ids=base.network.subnet_ids["public"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
         logs_bucket_name=storage.logs_bucket_name, log_prefix=ALB_LOG_PREFIX,
-        origin_verify_secret=secrets.origin_verify_secret,
+        origin_verify_secret=secrets.origin_verify_secret, logs_bucket_ready=storage.alb_logs_ready,
+        internet_gateway=base.network.internet_gateway,
     ))
     cdn = None
     if edge.cloudfront:
@@ -205,7 +209,8 @@ def build_edge(config: StackConfig, base: Foundation) -> EdgeTier:
             alb_origin_domain=edge.alb_origin_domain, origin_verify_secret=secrets.origin_verify_secret,
             queue_entry_token_secret=secrets.queue_entry_token_secret, frontend_bucket_id=storage.frontend_bucket_id,
             frontend_bucket_arn=storage.frontend_bucket_arn, frontend_bucket_domain=storage.frontend_bucket_domain,
-            logs_bucket_domain=storage.logs_bucket_domain,
+            frontend_bucket_ready=storage.frontend_bucket_ready, logs_bucket_domain=storage.logs_bucket_domain,
+            logs_bucket_ready=storage.cloudfront_logs_ready,
         ))
     return EdgeTier(storage, load_balancer, cdn)
 
@@ -221,11 +226,14 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
                      edge: EdgeTier) -> KubernetesTier:
     """Spec 1.1-1.3, 2: ECR, EKS, the eight services and their network policies."""
     prefix, network = config.name_prefix, base.network
-    registry = ContainerRegistry("registry", ContainerRegistryArgs(name_prefix=prefix, services=SERVICE_NAMES))
+    protect = config.protection.stateful
+    registry = ContainerRegistry("registry", ContainerRegistryArgs(name_prefix=prefix, services=SERVICE_NAMES,
+                                                                   protect=protect))
     cluster = Cluster("cluster", ClusterArgs(
         name_prefix=prefix, settings=config.cluster, region=config.aws.region, vpc_id=network.vpc_id,
         app_subnet_ids=network.subnet_ids["app"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
         target_group_arns=[edge.load_balancer.target_group_arn, asynchronous.internal_api.target_group_arn],
+        protect=protect,
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     secrets, database, cache, kafka = base.secrets, data.database, data.cache, data.kafka
@@ -362,6 +370,7 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         outputs["cloudfrontDomainName"] = edge.cdn.domain_name
         outputs["edgeFunctionVersionArn"] = edge.cdn.edge_function_qualified_arn
         outputs["edgeAlertTopicArn"] = base.alerts.edge_topic_arn
+        outputs["edgeFunctionName"] = edge.cdn.edge_function_name  # retained on destroy: delete it by hand
     return outputs
 
 

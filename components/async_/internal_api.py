@@ -6,6 +6,10 @@ subnets in front of ticket-service's pods (target type ip; the Cluster's
 TargetGroupBinding registers the pods) and lets only the worker's security group reach it.
 Only ``/internal/*`` is forwarded; anything else gets a 404 from the load balancer.
 
+Names: the load balancer keeps its readable name and is deleted before a replacement is
+created; the target group is auto-named so a replacement is created while the listener rule
+still forwards to the old one (a target group in use cannot be deleted first).
+
 Plain HTTP inside the VPC: the load balancer has no DNS name a certificate could match,
 the listener admits only the worker's group, and every call carries the bearer token.
 """
@@ -63,9 +67,9 @@ class InternalApi(Component):
         balancer = aws.lb.LoadBalancer(
             f"{name}-alb", name=f"{args.name_prefix}-ticket-int", internal=True, load_balancer_type="application",
             subnets=list(args.app_subnet_ids), security_groups=[group.id], drop_invalid_header_fields=True,
-            enable_http2=True, opts=child)
+            enable_http2=True, opts=self._child(delete_before_replace=True))
         target_group = aws.lb.TargetGroup(
-            f"{name}-ticket", name=f"{args.name_prefix}-ticket-int", port=TICKET_SERVICE_PORT, protocol="HTTP",
+            f"{name}-ticket", port=TICKET_SERVICE_PORT, protocol="HTTP",
             target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(path=args.health_check_path, matcher="200", interval=30,
                                                            healthy_threshold=2, unhealthy_threshold=3),

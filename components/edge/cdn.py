@@ -13,18 +13,25 @@ CloudFront's legacy cache settings because a cache policy with caching disabled 
 headers in the cache key and an origin request policy may not forward ``Authorization``.
 ``/static/*`` -> S3 (1 h default, 24 h max) and ``/_next/static/*`` -> S3 (1 year).
 
+Create-time order: the distribution waits for the logs bucket's ownership controls (standard
+logging writes with an ACL grant, and CloudFront refuses a bucket that "does not enable ACL
+access"), the frontend bucket policy for that bucket's public-access block and ownership
+controls, and the edge function for its role's policy attachment. Names: the edge function,
+the policies, the origin access control and the web ACL are auto-named by Pulumi, so a
+replacement never collides with the old one (which the distribution still uses, or which
+CloudFront still replicates).
+
 Destroy caveat: CloudFront deletes Lambda@Edge replicas hours after the distribution stops
 using them, and until then the function cannot be deleted. The function is therefore
 ``retain_on_delete``: ``pulumi destroy`` (or a replacement) drops it from the stack and
-leaves it in us-east-1; delete it by hand a few hours later.
+leaves it in us-east-1; delete it by hand a few hours later (``edgeFunctionName`` output).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -33,9 +40,10 @@ from components.base import Component
 from components.config.edge import EdgeSettings
 from components.edge.load_balancer import ORIGIN_VERIFY_HEADER
 from components.edge.storage import CLOUDFRONT_LOG_PREFIX, deny_insecure_transport
+from components.lambda_code import code_archive
 from components.security import iam
 
-EDGE_CODE = Path(__file__).resolve().parents[2] / "lambdas" / "edge_queue_check" / "handler.py"
+EDGE_CODE_FILES = ("handler.py",)  # lambdas/edge_queue_check/, plus the generated config.json
 EDGE_RUNTIME = "python3.13"
 EDGE_REGION = "us-east-1"
 # Headers the API needs at the origin; the rest of the viewer's headers are not forwarded.
@@ -56,7 +64,9 @@ class CdnArgs:
     frontend_bucket_id: pulumi.Input[str]
     frontend_bucket_arn: pulumi.Input[str]
     frontend_bucket_domain: pulumi.Input[str]
+    frontend_bucket_ready: Sequence[pulumi.Resource]  # Storage.frontend_bucket_ready
     logs_bucket_domain: pulumi.Input[str]
+    logs_bucket_ready: Sequence[pulumi.Resource]  # Storage.cloudfront_logs_ready (ACLs enabled)
 
 
 class Cdn(Component):
@@ -86,7 +96,7 @@ class Cdn(Component):
                  "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}}},
                 deny_insecure_transport(args.frontend_bucket_arn),
             ),
-            opts=self._child())
+            opts=self._child(depends_on=list(args.frontend_bucket_ready)))
 
         self.domain_name = distribution.domain_name
         self.distribution_arn = distribution.arn
@@ -110,17 +120,14 @@ class Cdn(Component):
         role = aws.iam.Role(f"{name}-edge", assume_role_policy=iam.trust("lambda.amazonaws.com",
                                                                               "edgelambda.amazonaws.com"),
                             description="Lambda@Edge queue-entry token check", opts=self._in_us_east_1())
-        aws.iam.RolePolicyAttachment(
+        logs = aws.iam.RolePolicyAttachment(
             f"{name}-edge-logs", role=role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", opts=self._in_us_east_1())
         # The secret goes into the archive: Lambda@Edge functions cannot have environment variables.
-        code = pulumi.Output.secret(args.queue_entry_token_secret).apply(lambda secret: pulumi.AssetArchive({
-            "handler.py": pulumi.FileAsset(str(EDGE_CODE)),
-            "config.json": pulumi.StringAsset(json.dumps({"secret": secret})),
-        }))
+        code = pulumi.Output.secret(args.queue_entry_token_secret).apply(lambda secret: code_archive(
+            "edge_queue_check", EDGE_CODE_FILES, {"config.json": pulumi.StringAsset(json.dumps({"secret": secret}))}))
         return aws.lambda_.Function(
             f"{name}-edge",
-            name=f"{args.name_prefix}-edge-queue-check",
             description="CloudFront viewer-request: queue-entry token check (spec 8.1)",
             runtime=EDGE_RUNTIME,
             architectures=["x86_64"],  # Lambda@Edge runs x86_64 only
@@ -130,7 +137,8 @@ class Cdn(Component):
             memory_size=128,
             timeout=5,
             publish=True,  # CloudFront associates a numbered version, never $LATEST
-            opts=self._in_us_east_1(retain_on_delete=True),
+            # Auto-named: a replacement must not collide with the retained old function.
+            opts=self._in_us_east_1(retain_on_delete=True, depends_on=[logs]),
         )
 
     def _build_web_acl(self) -> aws.wafv2.WebAcl:
@@ -149,7 +157,7 @@ class Cdn(Component):
                 visibility_config=visibility(group))
 
         return aws.wafv2.WebAcl(
-            f"{name}-waf", name=f"{self._args.name_prefix}-edge", scope="CLOUDFRONT",
+            f"{name}-waf", scope="CLOUDFRONT",
             description="Per-IP rate limit and AWS managed protections in front of CloudFront",
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow={}),
             rules=[
@@ -169,7 +177,7 @@ class Cdn(Component):
                             web_acl: aws.wafv2.WebAcl | None) -> aws.cloudfront.Distribution:
         name, args, settings = self._name, self._args, self._args.settings
         oac = aws.cloudfront.OriginAccessControl(
-            f"{name}-s3", name=f"{args.name_prefix}-frontend", description="CloudFront to the frontend bucket",
+            f"{name}-s3", description=f"{args.name_prefix}: CloudFront to the frontend bucket",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4",
             opts=self._child())
         headers = self._security_headers()
@@ -224,11 +232,12 @@ class Cdn(Component):
             viewer_certificate=viewer_certificate,
             logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
                 bucket=args.logs_bucket_domain, prefix=CLOUDFRONT_LOG_PREFIX, include_cookies=False),
-            opts=self._child())
+            opts=self._child(depends_on=list(args.logs_bucket_ready)))
 
     def _cache_policy(self, role: str, default_ttl: int, max_ttl: int) -> aws.cloudfront.CachePolicy:
         return aws.cloudfront.CachePolicy(
-            f"{self._name}-{role}", name=f"{self._args.name_prefix}-{role}", min_ttl=0, default_ttl=default_ttl,
+            f"{self._name}-{role}", comment=f"{self._args.name_prefix}: {role} assets", min_ttl=0,
+            default_ttl=default_ttl,
             max_ttl=max_ttl,
             parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
                 enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True,
@@ -243,7 +252,7 @@ class Cdn(Component):
     def _security_headers(self) -> aws.cloudfront.ResponseHeadersPolicy:
         config = aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs
         return aws.cloudfront.ResponseHeadersPolicy(
-            f"{self._name}-security-headers", name=f"{self._args.name_prefix}-security-headers",
+            f"{self._name}-security-headers", comment=f"{self._args.name_prefix}: security headers",
             security_headers_config=config(
                 strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
                     access_control_max_age_sec=31536000, include_subdomains=True, preload=True, override=True),

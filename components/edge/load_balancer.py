@@ -18,6 +18,13 @@ the HTTPS listener forwards only requests carrying it and answers 403 to all oth
 The listener's TLS policy is ``tiketi:edge.albSslPolicy`` (default
 ``ELBSecurityPolicy-TLS13-1-2-2021-06``); the policy pack refuses anything but TLS 1.3 policies.
 
+Create-time order: the ALB waits for the logs bucket's policy (ELB writes a test object when
+access logs are switched on and fails with "Access Denied for bucket" without it) and for the
+VPC's internet gateway (an internet-facing ALB in a VPC without one is refused: "VPC ... has no
+internet gateway"). Names: the ALB keeps its readable name and is deleted before a replacement
+is created (``delete_before_replace``; deletion protection stops that in prod); the target
+group is auto-named, so a replacement (new port) is created while listeners still use the old.
+
 Node ingress from the ALB is 3001 only (the spec's table opens 0-65535): the ALB talks to
 nothing but gateway pods, health checks included.
 """
@@ -49,6 +56,8 @@ class LoadBalancerArgs:
     logs_bucket_name: pulumi.Input[str]
     log_prefix: str
     origin_verify_secret: pulumi.Input[str]
+    logs_bucket_ready: Sequence[pulumi.Resource]  # the logs bucket policy (Storage.alb_logs_ready)
+    internet_gateway: pulumi.Resource  # Network.internet_gateway
 
 
 class LoadBalancer(Component):
@@ -82,9 +91,10 @@ class LoadBalancer(Component):
             enable_deletion_protection=settings.alb_deletion_protection, idle_timeout=60,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=args.logs_bucket_name, prefix=args.log_prefix,
                                                           enabled=True),
-            opts=self._child())
+            opts=self._child(depends_on=[*args.logs_bucket_ready, args.internet_gateway],
+                             delete_before_replace=True))
         target_group = aws.lb.TargetGroup(
-            f"{name}-gateway", name=f"{args.name_prefix}-gateway", port=GATEWAY_PORT, protocol="HTTP",
+            f"{name}-gateway", port=GATEWAY_PORT, protocol="HTTP",
             target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(path="/health", interval=30, healthy_threshold=2,
                                                            unhealthy_threshold=3, matcher="200"),

@@ -12,6 +12,12 @@ Logs bucket: SSE-S3, public access blocked, lifecycle to STANDARD_IA at 30 days,
 write under ``alb/`` and denies non-TLS access. Ownership is "bucket owner preferred"
 because CloudFront standard logging still writes with an ACL grant to its log-delivery
 account.
+
+Create-time order (tools/harness/deploy_order/aws.py): each bucket policy waits for the
+bucket's public-access block and ownership controls (S3 refuses concurrent writes to one
+bucket's configuration), the frontend lifecycle rules wait for versioning, and the component
+hands out what others must wait for: ``alb_logs_ready`` (the policy that lets ELB write) and
+``cloudfront_logs_ready`` (the ownership controls that enable ACLs).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class StorageArgs:
     frontend_versioning: bool = True
     cors_origins: Sequence[str] = field(default_factory=tuple)
     logs_expiration_days: int = 365
+    protect: bool = True  # Pulumi protect on both buckets (tiketi:protection.stateful)
 
 
 class Storage(Component):
@@ -44,12 +51,15 @@ class Storage(Component):
     frontend_bucket_domain: pulumi.Output[str]
     logs_bucket_name: pulumi.Output[str]
     logs_bucket_domain: pulumi.Output[str]
+    frontend_bucket_ready: list[pulumi.Resource]
+    alb_logs_ready: list[pulumi.Resource]
+    cloudfront_logs_ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
-        frontend = self._private_bucket("frontend", f"{args.name_prefix}-frontend-", "BucketOwnerEnforced",
-                                        bucket_key=True)
-        aws.s3.BucketVersioning(
+        frontend, frontend_ready = self._private_bucket("frontend", f"{args.name_prefix}-frontend-",
+                                                        "BucketOwnerEnforced", bucket_key=True)
+        versioning = aws.s3.BucketVersioning(
             f"{name}-frontend", bucket=frontend.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
                 status="Enabled" if args.frontend_versioning else "Suspended"),
@@ -75,9 +85,12 @@ class Storage(Component):
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=7)),
             ],
-            opts=self._child())
+            # Noncurrent-version rules need versioning in place first (the provider's documented order:
+            # "Must have bucket versioning enabled first", aws_s3_bucket_lifecycle_configuration).
+            opts=self._child(depends_on=[versioning]))
 
-        logs = self._private_bucket("logs", f"{args.name_prefix}-logs-", "BucketOwnerPreferred", bucket_key=False)
+        logs, logs_ready = self._private_bucket("logs", f"{args.name_prefix}-logs-", "BucketOwnerPreferred",
+                                                bucket_key=False)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-logs", bucket=logs.id,
             rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -91,7 +104,7 @@ class Storage(Component):
             opts=self._child())
         elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self))
         alb_logs = pulumi.Output.concat(logs.arn, f"/{ALB_LOG_PREFIX}/AWSLogs/*")
-        aws.s3.BucketPolicy(
+        logs_policy = aws.s3.BucketPolicy(
             f"{name}-logs", bucket=logs.id,
             policy=iam.document(
                 # Regions older than August 2022 (ap-northeast-2 among them) deliver as the ELB account;
@@ -103,7 +116,7 @@ class Storage(Component):
                  "Action": "s3:PutObject", "Resource": alb_logs},
                 deny_insecure_transport(logs.arn),
             ),
-            opts=self._child(),
+            opts=self._child(depends_on=logs_ready),
         )
 
         self.frontend_bucket_name = frontend.bucket
@@ -112,16 +125,22 @@ class Storage(Component):
         self.frontend_bucket_id = frontend.id
         self.logs_bucket_name = logs.bucket
         self.logs_bucket_domain = logs.bucket_domain_name
+        self.frontend_bucket_ready = frontend_ready  # the Cdn's frontend bucket policy waits for these
+        self.alb_logs_ready = [logs_policy]
+        self.cloudfront_logs_ready = [logs_ready[1]]  # ownership controls: ACLs enabled
         self.register_outputs({"frontendBucket": self.frontend_bucket_name, "logsBucket": self.logs_bucket_name})
 
 
-    def _private_bucket(self, role: str, prefix: str, ownership: str, bucket_key: bool) -> aws.s3.Bucket:
+    def _private_bucket(self, role: str, prefix: str, ownership: str,
+                        bucket_key: bool) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+        """The bucket, and what a policy on it must wait for: [public-access block, ownership controls]."""
+        # bucket_prefix: a replacement gets a new name, so create-before-delete never collides.
         bucket = aws.s3.Bucket(f"{self._name}-{role}", bucket_prefix=prefix, force_destroy=False,
-                               opts=self._child())
-        aws.s3.BucketPublicAccessBlock(f"{self._name}-{role}", bucket=bucket.id, block_public_acls=True,
-                                       block_public_policy=True, ignore_public_acls=True,
-                                       restrict_public_buckets=True, opts=self._child())
-        aws.s3.BucketOwnershipControls(
+                               opts=self._child(protect=self._args.protect))
+        block = aws.s3.BucketPublicAccessBlock(f"{self._name}-{role}", bucket=bucket.id, block_public_acls=True,
+                                               block_public_policy=True, ignore_public_acls=True,
+                                               restrict_public_buckets=True, opts=self._child())
+        ownership_controls = aws.s3.BucketOwnershipControls(
             f"{self._name}-{role}", bucket=bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=ownership), opts=self._child())
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -131,7 +150,7 @@ class Storage(Component):
                     sse_algorithm="AES256"),
                 bucket_key_enabled=bucket_key)],
             opts=self._child())
-        return bucket
+        return bucket, [block, ownership_controls]
 
 
 def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> dict:

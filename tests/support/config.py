@@ -14,7 +14,8 @@ NETWORK = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "a
 DATABASE = {"instanceClass": "db.t4g.medium"}
 CACHE = {"nodeType": "cache.t4g.small"}
 WORKER = {"reservedConcurrency": 10}
-CLUSTER: dict = {}
+CLUSTER = {"accessEntries": {"ci-deploy": {"principalArn": "arn:aws:iam::210987654321:role/tiketi-ci-deploy"}}}
+ALERTS = {"emails": ["oncall@tiketi.io"]}
 WORKLOADS = {"namespace": "tiketi-prod", "imageTag": "1.0.0"}
 KIND = {"tiketi:platform": "kind", "tiketi:workloads": json.dumps({"namespace": "tiketi-spring"})}
 EDGE = {"cloudfront": False, "useCloudfrontPrefixList": False, "waf": False, "fallbackCidrs": ["203.0.113.0/24"]}
@@ -36,6 +37,7 @@ def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
         "tiketi:worker": json.dumps(WORKER),
         "tiketi:edge": json.dumps(EDGE),
         "tiketi:cluster": json.dumps(CLUSTER),
+        "tiketi:alerts": json.dumps(ALERTS),
         "tiketi:workloads": json.dumps(WORKLOADS),
     }
     raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
@@ -51,7 +53,7 @@ def problems_of(raw: dict, stack: str = "prod", secret_keys: tuple[str, ...] = (
 def problem_with(section: str, stack: str = "prod", **values: object) -> str:
     """The one problem of an aws stack whose ``tiketi:<section>`` is the minimal one plus ``values``."""
     base = {"network": NETWORK, "database": DATABASE, "cache": CACHE, "worker": WORKER, "edge": EDGE,
-            "cluster": CLUSTER, "workloads": WORKLOADS}.get(section, {})
+            "cluster": CLUSTER, "alerts": ALERTS, "workloads": WORKLOADS}.get(section, {})
     [problem] = problems_of(aws_config(**{f"tiketi:{section}": {**base, **values}}), stack)
     return problem
 
