@@ -18,7 +18,7 @@ class Provider:
 
 def test_every_rule_becomes_a_mandatory_policy():
     built = policies()
-    assert len(built) == 14
+    assert len(built) == 15
     assert all(p.enforcement_level == pulumi_policy.EnforcementLevel.MANDATORY for p in built)
 
 

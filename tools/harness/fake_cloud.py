@@ -16,7 +16,9 @@ from collections.abc import Callable
 import pulumi
 from pulumi.runtime import rpc
 
-ACCOUNT_ID = "123456789012"
+# Not one of the accounts AWS documentation uses (123456789012, ...): those mark the committed
+# placeholders the policy pack refuses, and the engine's own ARNs must not look like them.
+ACCOUNT_ID = "210987654321"
 # How the engine marks a secret inside serialized properties.
 SECRET_SIG_KEY = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
