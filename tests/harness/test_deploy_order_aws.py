@@ -7,6 +7,7 @@ without the dependency (the rule must report it) and once with it (the rule must
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from tests.program.test_invariants import synthetic
 from tools.harness import render
 from tools.harness.deploy_order import DependencyGraph, check_rules
 from tools.harness.deploy_order.aws import AWS_CORE_RULES, AWS_RULES, NO_PRECONDITION
-from tools.harness.mock_engine import Registration, run_program
+from tools.harness.mock_engine import Registration
 
 ROLE_ARN = "arn:aws:iam::210987654321:role/r"
 
@@ -293,16 +294,14 @@ def test_destroy_keeps_the_roles_policies_until_eks_and_lambda_are_gone(aws_stac
             assert graph.waits_for(subject, policy)
 
 
-def test_a_missing_precondition_fails_make_render_with_the_rules_message(tmp_path, capsys, monkeypatch):
-    def without_alb_dependencies(stack):
-        run = run_program(stack)
-        for index, r in enumerate(run.registrations):
-            if r.type == "aws:lb/loadBalancer:LoadBalancer" and r.name == "load-balancer-alb":
-                run.registrations[index] = Registration(**{**r.__dict__, "all_dependencies": tuple(
-                    d for d in r.all_dependencies if "bucketPolicy" not in d)})
-        return run
-
-    monkeypatch.setattr(render, "run_program", without_alb_dependencies)
+def test_a_missing_precondition_fails_make_render_with_the_rules_message(staging, tmp_path, capsys, monkeypatch):
+    # The program as it was: the ALB created without waiting for the logs bucket's policy.
+    registrations = [dataclasses.replace(r, all_dependencies=tuple(d for d in r.all_dependencies
+                                                                   if "bucketPolicy" not in d))
+                     if r.name == "load-balancer-alb" and r.type == "aws:lb/loadBalancer:LoadBalancer" else r
+                     for r in staging.registrations]
+    monkeypatch.setattr(render, "run_program",
+                        lambda stack: dataclasses.replace(staging.run, registrations=registrations))
     assert render.main(["staging", "--out", str(tmp_path), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert ("[alb-access-logs-bucket-policy] LoadBalancer load-balancer-alb does not wait for BucketPolicy "

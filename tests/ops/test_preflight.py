@@ -71,7 +71,8 @@ def test_secure_values_are_never_read():
     assert config_placeholders({"tiketi:x": '"example.com"'}, {"tiketi:x"}) == []
 
 
-def test_the_offline_render_keeps_them_and_says_so(tmp_path, capsys):
+def test_the_offline_render_keeps_them_and_says_so(prod, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(render, "run_program", lambda stack: prod.run)
     assert render.main(["prod", "--out", str(tmp_path), "--quiet"]) == 0
     summary = (tmp_path / "prod" / "summary.txt").read_text()
     section = summary[summary.index("placeholders kept in this offline render (12; make preview/up refuse them"):]
