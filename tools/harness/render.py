@@ -97,8 +97,8 @@ def placeholder_note(snap: Snapshot) -> str:
     kept = config_placeholders(snap.run.config, snap.run.secret_config_keys)
     if not kept:
         return ""
-    lines = ["", f"placeholders kept in this offline render ({len(kept)}; make preview/up refuse them until "
-                 "replaced with the team's values)", *(f"  {line}" for line in kept)]
+    lines = [f"placeholders kept in this offline render ({len(kept)}; make preview/up refuse them until "
+             "replaced with the team's values)", *(f"  {line}" for line in kept), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -109,7 +109,9 @@ def write(snap: Snapshot, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True)
     doc = inventory.document(snap)
     (out / "resources.json").write_text(inventory.dumps(doc))
-    (out / "summary.txt").write_text(summary.full(doc) + placeholder_note(snap))
+    # The placeholders go just above the closing total line.
+    listing, _, total = summary.full(doc).rstrip("\n").rpartition("\n")
+    (out / "summary.txt").write_text(f"{listing}\n{placeholder_note(snap)}{total}\n")
     (out / "cost.md").write_text(cost.markdown(doc))
     model = diagram.build(doc)
     (out / "architecture.svg").write_text(diagram.svg(model))
