@@ -121,7 +121,8 @@ def test_a_major_upgrade_is_applied_immediately_with_the_new_parameter_group(sta
 
 STATEFUL = {"aws:rds/instance:Instance": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1,
             "aws:s3/bucket:Bucket": 2, "aws:sqs/queue:Queue": 2, "aws:secretsmanager/secret:Secret": 6,
-            "aws:ecr/repository:Repository": 8, "aws:kms/key:Key": 2, "aws:eks/cluster:Cluster": 1}
+            "aws:ecr/repository:Repository": 8, "aws:kms/key:Key": 2, "aws:eks/cluster:Cluster": 1,
+            "aws:msk/cluster:Cluster": 1}  # MSK: by its own key, tiketi:kafka.deletionProtection
 
 
 def test_prod_protects_every_resource_that_holds_data_and_nothing_else(prod, staging):
@@ -142,6 +143,8 @@ NAME_IS_THE_ONLY_REPLACEMENT_TRIGGER = {
     "aws:cloudwatch/logGroup:LogGroup": "AWS services write to these exact names (/aws/lambda/<function>, ...)",
     "aws:kms/alias:Alias": "the key it points at changes in place",
     "aws:secretsmanager/secret:Secret": "a deleted secret's name stays reserved for the recovery window anyway",
+    "aws:appautoscaling/policy:Policy": "named within its scalable target: a replacement follows a new target "
+                                        "(resource id), so the name never collides",
 }
 # Auto-named: their replacement must exist before the old one can go (in use by a listener, a
 # distribution or a retained Lambda@Edge replica).

@@ -342,6 +342,9 @@ NO_PRECONDITION: dict[str, str] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "the role is an input; the managed policy is AWS's",
     "aws:kms/alias:Alias": "the key is an input",
     "aws:kms/key:Key": "its policy names only the account and service principals, which always exist",
+    "aws:msk/configuration:Configuration": "needs nothing; the cluster that uses it names it (an input)",
+    "aws:secretsmanager/secretPolicy:SecretPolicy": "the secret is an input; its only principal is MSK's service "
+                                                    "principal, which always exists",
     "aws:lb/listener:Listener": "the load balancer and target group are inputs; the certificate is issued "
                                 "outside the program (tiketi:edge.albCertificateArn)",
     "aws:lb/listenerRule:ListenerRule": "the listener and target group are inputs",
