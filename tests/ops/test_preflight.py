@@ -63,7 +63,7 @@ def test_invalid_config_is_refused_with_the_config_message(capsys, monkeypatch):
     broken = {**config, "tiketi:alerts": json.dumps({"emails": []})}
     monkeypatch.setattr(preflight, "load_stack_config_file", lambda stack: (broken, secret_keys))
     assert preflight.main(["--stack", "prod"]) == 1
-    assert "tiketi:alerts.emails: [] is empty, so every alarm of this stack would notify no one" in (
+    assert "tiketi:alerts.emails: [] is empty and there is no discordWebhookUrl, so every alarm" in (
         capsys.readouterr().err)
 
 

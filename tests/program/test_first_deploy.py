@@ -121,8 +121,9 @@ def test_a_major_upgrade_is_applied_immediately_with_the_new_parameter_group(sta
 
 STATEFUL = {"aws:rds/instance:Instance": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1,
             "aws:s3/bucket:Bucket": 2, "aws:sqs/queue:Queue": 2, "aws:secretsmanager/secret:Secret": 6,
-            "aws:ecr/repository:Repository": 8, "aws:kms/key:Key": 2, "aws:eks/cluster:Cluster": 1,
+            "aws:ecr/repository:Repository": 8, "aws:kms/key:Key": 3, "aws:eks/cluster:Cluster": 1,
             "aws:msk/cluster:Cluster": 1}  # MSK: by its own key, tiketi:kafka.deletionProtection
+# KMS keys: the EKS secrets key and the two alert topics' keys (stack region and us-east-1).
 
 
 def test_prod_protects_every_resource_that_holds_data_and_nothing_else(prod, staging):
@@ -189,10 +190,12 @@ def test_final_snapshots_have_a_name_no_earlier_destroy_took(stack, snapshots, r
 
 
 def test_subscriptions_are_keyed_by_address(prod, changed_staging):
-    assert [r.name for r in prod.all("aws:sns/topicSubscription:TopicSubscription")] == [
-        "alerts-email-oncall-at-tiketi-example-com"]
+    # One per address and topic (the stack region's and, with CloudFront, us-east-1's).
+    assert sorted(r.name for r in prod.all("aws:sns/topicSubscription:TopicSubscription")) == [
+        "alerts-email-oncall-at-tiketi-example-com", "alerts-us-east-1-email-oncall-at-tiketi-example-com"]
     assert sorted(r.name for r in changed_staging.all("aws:sns/topicSubscription:TopicSubscription")) == [
-        "alerts-email-oncall-at-tiketi-io", "alerts-email-platform-team-at-tiketi-io"]
+        "alerts-email-oncall-at-tiketi-io", "alerts-email-platform-team-at-tiketi-io",
+        "alerts-us-east-1-email-oncall-at-tiketi-io", "alerts-us-east-1-email-platform-team-at-tiketi-io"]
 
 
 # --- 12 and the operator's guide -----------------------------------------------------------------------------

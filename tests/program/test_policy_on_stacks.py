@@ -28,6 +28,7 @@ def test_the_policy_pack_finds_every_committed_placeholder_on_the_resources(prod
         ("storage-frontend", "corsRules[0].allowedOrigins[0]"), ("storage-frontend", "corsRules[0].allowedOrigins[1]"),
         ("cluster-eks", "vpcConfig.publicAccessCidrs[0]"),
         ("alerts-email-oncall-at-tiketi-example-com", "endpoint"),
+        ("alerts-us-east-1-email-oncall-at-tiketi-example-com", "endpoint"),
         ("cluster-access-ci-deploy", "principalArn"), ("cluster-access-ci-preview", "principalArn"),
         ("cluster-access-platform-admins", "principalArn"),
     }

@@ -88,12 +88,6 @@ def _eks_control_plane_log_group(snap: Snapshot, cluster: Registration) -> list[
     return refs.log_groups_named(snap, f"/aws/eks/{refs.get(cluster, 'name')}/cluster")
 
 
-def _rds_log_groups(snap: Snapshot, instance: Registration) -> list[Registration]:
-    identifier = refs.get(instance, "identifier")
-    return refs.log_groups_named(snap, *(f"/aws/rds/instance/{identifier}/{log}"
-                                         for log in refs.get(instance, "enabledCloudwatchLogsExports") or []))
-
-
 def _lambda_log_group(snap: Snapshot, function: Registration) -> list[Registration]:
     return refs.log_groups_named(snap, refs.get(function, "loggingConfig", "logGroup"),
                                  f"/aws/lambda/{refs.get(function, 'name')}")
@@ -277,11 +271,7 @@ AWS_CORE_RULES: tuple[OrderRule, ...] = (
         why="the flow log delivers with its role from the start (else its status is DeliverLogsPermissionIssue "
             "and records are lost) and until it is deleted",
         source="docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html"),
-    OrderRule(
-        "rds-log-groups-first", ("aws:rds/instance:Instance",), _rds_log_groups,
-        why="exporting logs makes RDS create /aws/rds/instance/<id>/<log> itself (never expiring), and the "
-            "program's log group then fails with ResourceAlreadyExistsException",
-        source="docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Concepts.PostgreSQL.html"),
+    # RDS's exported log groups first: "rds-log-groups-first" in OBSERVABILITY_AWS_RULES (issue 17).
     OrderRule(
         "elasticache-log-destinations-exist", ("aws:elasticache/replicationGroup:ReplicationGroup",),
         _elasticache_log_destinations,
@@ -318,7 +308,12 @@ NO_PRECONDITION: dict[str, str] = {
     "aws:cloudfront/cachePolicy:CachePolicy": "an account-level object; nothing else is checked",
     "aws:cloudfront/originAccessControl:OriginAccessControl": "an account-level object; nothing else is checked",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "an account-level object",
+    "aws:cloudfront/monitoringSubscription:MonitoringSubscription": "the distribution is an input",
     "aws:cloudwatch/logGroup:LogGroup": "needs nothing; services that write to it wait for it (rules above)",
+    "aws:cloudwatch/dashboard:Dashboard": "PutDashboard checks the body's syntax only: a widget whose metric or "
+                                          "alarm is missing is a warning and renders empty; the alarm ARNs and "
+                                          "names in the body are inputs (CloudWatch API Reference, PutDashboard, "
+                                          "DashboardValidationMessages)",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "PutMetricAlarm checks neither the metric nor the action's topic "
                                               "policy; the topic ARN is an input",
     "aws:ec2/eip:Eip": "not associated with an instance; the NAT gateway that takes it waits for the internet "
@@ -345,6 +340,8 @@ NO_PRECONDITION: dict[str, str] = {
     "aws:msk/configuration:Configuration": "needs nothing; the cluster that uses it names it (an input)",
     "aws:secretsmanager/secretPolicy:SecretPolicy": "the secret is an input; its only principal is MSK's service "
                                                     "principal, which always exists",
+    "aws:lambda/permission:Permission": "the function is an input; the principal is SNS's service principal and "
+                                        "the source topic ARN is a condition, not checked to exist",
     "aws:lb/listener:Listener": "the load balancer and target group are inputs; the certificate is issued "
                                 "outside the program (tiketi:edge.albCertificateArn)",
     "aws:lb/listenerRule:ListenerRule": "the listener and target group are inputs",
@@ -364,8 +361,6 @@ NO_PRECONDITION: dict[str, str] = {
     "aws:secretsmanager/secret:Secret": "needs nothing",
     "aws:secretsmanager/secretVersion:SecretVersion": "the secret is an input",
     "aws:sns/topic:Topic": "the KMS key is an input",
-    "aws:sns/topicSubscription:TopicSubscription": "the topic is an input; an email subscription stays pending "
-                                                   "until its owner confirms, outside the program",
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "the queues are inputs",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "the groups and prefix list are inputs",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "the groups and prefix list are inputs",
