@@ -7,13 +7,14 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all render-diff preview up bench clean local-up local-down policy-test set-image urns docs real-servers
+.PHONY: help venv test lint render render-all render-diff preflight preview up bench clean local-up local-down policy-test set-image urns docs real-servers
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
 	@echo "make render STACK=<stack> offline render of one stack into build/<stack>/ (no cloud, no Pulumi CLI)"
 	@echo "make render-all           render every stack: $(STACKS)"
 	@echo "make render-diff BASE=<ref> [STACK=<stack>]  what the working tree changes against a git ref (exit 1: changes)"
+	@echo "make preflight STACK=<stack> refuse invalid config or placeholder values (preview and up run it first)"
 	@echo "make preview STACK=<stack> pulumi preview (needs the Pulumi CLI, a backend and cloud credentials)"
 	@echo "make up STACK=<stack>     pulumi up (same requirements)"
 	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
@@ -63,13 +64,21 @@ define require_pulumi
 	  echo "Offline alternative that needs neither: make render STACK=$(STACK)" >&2; exit 127; }
 endef
 
+# Offline, before anything is created: valid config and no documentation placeholders
+# (account 123456789012 ARNs, *.example.com, 203.0.113.0/24) left in Pulumi.<stack>.yaml.
+preflight: venv
+	$(call require_stack,preflight)
+	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
+
 preview: venv
 	$(call require_stack,preview)
+	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
 	$(call require_pulumi)
 	pulumi preview --stack $(STACK) --diff --policy-pack policy
 
 up: venv
 	$(call require_stack,up)
+	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
 	$(call require_pulumi)
 	pulumi up --stack $(STACK) --policy-pack policy
 

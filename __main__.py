@@ -106,14 +106,15 @@ def build_foundation(config: StackConfig) -> Foundation:
         availability_zones=config.network.availability_zones, nat_gateways=config.network.nat_gateways,
         flow_logs_retention_days=config.network.flow_logs_retention_days,
     ))
+    protect = config.protection.stateful
     alerts = Alerts("alerts", AlertsArgs(
         name_prefix=prefix, emails=config.alerts.emails, edge_topic=config.edge.cloudfront,
         default_tags=config.aws.default_tags, discord_webhook_url=config.alerts.discord_webhook_url,
-        log_retention_days=config.observability.container_log_retention_days,
+        log_retention_days=config.observability.container_log_retention_days, protect=protect,
     ))
     app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=prefix, vpc_id=network.vpc_id))
-    secrets = Secrets("secrets", SecretsArgs(name_prefix=prefix,
-                                             recovery_window_days=config.secrets.recovery_window_days))
+    secrets = Secrets("secrets", SecretsArgs(
+        name_prefix=prefix, recovery_window_days=config.secrets.recovery_window_days, protect=protect))
     return Foundation(network, app_groups, alerts, secrets)
 
 
@@ -134,12 +135,13 @@ def build_data(config: StackConfig, base: Foundation) -> DataTier:
         app_subnet_ids=network.subnet_ids["app"], client_security_groups=base.app_groups.clients,
         credentials_secret_id=secrets.database_credentials_secret_id,
         credentials_secret_arn=secrets.database_credentials_secret_arn, master_password=secrets.database_password,
-        alarm_topic_arn=base.alerts.topic_arn,
+        alarm_topic_arn=base.alerts.topic_arn, protect=config.protection.stateful,
     ))
     cache = Cache("cache", CacheArgs(
         name_prefix=config.name_prefix, settings=config.cache, vpc_id=network.vpc_id,
         data_subnet_ids=network.subnet_ids["data"], client_security_groups=base.app_groups.clients,
         auth_token=secrets.redis_auth_token, alarm_topic_arn=base.alerts.topic_arn,
+        protect=config.protection.stateful,
     ))
     kafka = None
     if config.workloads.kafka_bootstrap_servers is None:
@@ -187,13 +189,13 @@ def build_edge(config: StackConfig, base: Foundation) -> EdgeTier:
     storage = Storage("storage", StorageArgs(name_prefix=prefix, frontend_versioning=edge.frontend_versioning,
                                              cors_origins=edge.cors_origins,
                                              logs_expiration_days=edge.logs_expiration_days,
-                                             cloudfront_logs=edge.cloudfront))
+                                             cloudfront_logs=edge.cloudfront, protect=config.protection.stateful))
     load_balancer = LoadBalancer("load-balancer", LoadBalancerArgs(
         name_prefix=prefix, settings=edge, vpc_id=base.network.vpc_id,
         public_subnet_ids=base.network.subnet_ids["public"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
         logs_bucket_name=storage.logs_bucket_name, log_prefix=ALB_LOG_PREFIX,
         logs_bucket_policy=storage.logs_bucket_policy, origin_verify_secret=secrets.origin_verify_secret,
-        certificate_arn=regional_arn, hosted_zone_id=zone_id,
+        certificate_arn=regional_arn, hosted_zone_id=zone_id, internet_gateway=base.network.internet_gateway,
     ))
     cdn = None
     if edge.cloudfront:
@@ -202,7 +204,8 @@ def build_edge(config: StackConfig, base: Foundation) -> EdgeTier:
             origin_domain=load_balancer.origin_domain, origin_verify_secret=secrets.origin_verify_secret,
             queue_entry_token_secret=secrets.queue_entry_token_secret, frontend_bucket_id=storage.frontend_bucket_id,
             frontend_bucket_arn=storage.frontend_bucket_arn, frontend_bucket_domain=storage.frontend_bucket_domain,
-            logs_bucket_arn=storage.logs_bucket_arn, logs_bucket_policy=storage.logs_bucket_policy,
+            frontend_bucket_ready=storage.frontend_bucket_ready, logs_bucket_arn=storage.logs_bucket_arn,
+            logs_bucket_policy=storage.logs_bucket_policy,
             certificate_arn=cloudfront_arn, hosted_zone_id=zone_id,
         ))
     return EdgeTier(certificates, regional_arn, storage, load_balancer, cdn)
@@ -220,7 +223,7 @@ def build_async(config: StackConfig, base: Foundation, data: DataTier, edge: Edg
     prefix, network, groups = config.name_prefix, base.network, base.app_groups
     queue = Queue("queue", QueueArgs(name_prefix=prefix, settings=config.queue,
                                      consumer_timeout_seconds=config.worker.timeout_seconds,
-                                     alarm_topic_arn=base.alerts.topic_arn))
+                                     alarm_topic_arn=base.alerts.topic_arn, protect=config.protection.stateful))
     internal_api = InternalApi("internal-api", InternalApiArgs(
         name_prefix=prefix, vpc_id=network.vpc_id, app_subnet_ids=network.subnet_ids["app"],
         worker_security_group_id=groups.worker_id, eks_nodes_security_group_id=groups.eks_nodes_id,
@@ -251,12 +254,15 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
                      edge: EdgeTier) -> KubernetesTier:
     """Spec 1.1-1.3, 2: ECR, EKS, the eight services and their network policies."""
     prefix, network = config.name_prefix, base.network
-    registry = ContainerRegistry("registry", ContainerRegistryArgs(name_prefix=prefix, services=SERVICE_NAMES))
+    protect = config.protection.stateful
+    registry = ContainerRegistry("registry", ContainerRegistryArgs(name_prefix=prefix, services=SERVICE_NAMES,
+                                                                   protect=protect))
     cluster = Cluster("cluster", ClusterArgs(
         name_prefix=prefix, settings=config.cluster, region=config.aws.region, vpc_id=network.vpc_id,
         app_subnet_ids=network.subnet_ids["app"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
         target_group_arns=[edge.load_balancer.target_group_arn, edge.load_balancer.frontend_target_group_arn,
                            asynchronous.internal_api.target_group_arn],
+        protect=protect,
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     secrets, database, cache, kafka = base.secrets, data.database, data.cache, data.kafka
@@ -399,6 +405,7 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         outputs["cloudfrontDomainName"] = edge.cdn.domain_name
         outputs["edgeFunctionVersionArn"] = edge.cdn.edge_function_qualified_arn
         outputs["edgeAlertTopicArn"] = base.alerts.edge_topic_arn
+        outputs["edgeFunctionName"] = edge.cdn.edge_function_name  # retained on destroy: delete it by hand
     if edge.certificates is not None:
         outputs["hostedZoneId"] = edge.certificates.zone_id
     return outputs

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aws_rules import RESOURCE_RULES
 from kubernetes_rules import KUBERNETES_RULES
+from placeholders import PLACEHOLDER_RULES
 from policy_model import Resource, Rule, Violation
 from stack_rules import STACK_RULES
 
-ALL_RESOURCE_RULES: tuple[Rule, ...] = RESOURCE_RULES + KUBERNETES_RULES
+ALL_RESOURCE_RULES: tuple[Rule, ...] = RESOURCE_RULES + KUBERNETES_RULES + PLACEHOLDER_RULES
 
 
 def check_resource(resource: Resource) -> list[Violation]:

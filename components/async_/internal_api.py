@@ -87,9 +87,12 @@ class InternalApi(Component):
             idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=args.logs_bucket_name, prefix=args.log_prefix,
                                                           enabled=True),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.logs_bucket_policy]))
+            # A fixed name: deleted before its replacement is created (a second ALB of that name is refused).
+            opts=self._child(depends_on=[args.logs_bucket_policy], delete_before_replace=True))
+        # Auto-named: a replacement is created while the listener rule still forwards to the old one
+        # (a target group in use cannot be deleted first).
         target_group = aws.lb.TargetGroup(
-            f"{name}-ticket", name=f"{args.name_prefix}-ticket-int", port=TICKET_SERVICE_PORT, protocol="HTTP",
+            f"{name}-ticket", port=TICKET_SERVICE_PORT, protocol="HTTP",
             target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(path=args.health_check_path, matcher="200", interval=30,
                                                            healthy_threshold=2, unhealthy_threshold=3),

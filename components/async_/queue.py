@@ -5,6 +5,9 @@ settings), the redrive policy (after ``maxReceiveCount`` receives a message move
 DLQ, kept 14 days), the DLQ's redrive-allow policy (only this queue may use it) and the
 alarms on DLQ depth and on the age of the oldest message.
 
+Both queues are ``protect``ed by config (messages in flight are data) and keep their names; a
+replacement deletes first (``delete_before_replace``), which ``protect`` stops in prod.
+
 ``QueueAccess`` owns the queue policy. It is a separate component because it names the
 producer's and the consumer's roles, which exist only after the Workloads (ticket-service)
 and the Worker: ticket-service may send, the worker may receive, delete, change
@@ -48,6 +51,7 @@ class QueueArgs:
     settings: QueueSettings
     consumer_timeout_seconds: int
     alarm_topic_arn: pulumi.Input[str]
+    protect: bool = True  # tiketi:protection.stateful
 
 
 class Queue(Component):
@@ -62,12 +66,12 @@ class Queue(Component):
 
     def __init__(self, name: str, args: QueueArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
-        child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
+        stateful = self._child(protect=args.protect, delete_before_replace=True)
 
         dlq = aws.sqs.Queue(
             f"{name}-dlq", name=f"{args.name_prefix}-ticket-events-dlq.fifo", fifo_queue=True,
-            sqs_managed_sse_enabled=True, message_retention_seconds=DLQ_RETENTION_SECONDS, opts=child,
+            sqs_managed_sse_enabled=True, message_retention_seconds=DLQ_RETENTION_SECONDS, opts=stateful,
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -83,13 +87,13 @@ class Queue(Component):
             visibility_timeout_seconds=VISIBILITY_PER_CONSUMER_TIMEOUT * args.consumer_timeout_seconds,
             redrive_policy=pulumi.Output.json_dumps(
                 {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": settings.max_receive_count}),
-            opts=child,
+            opts=stateful,
         )
         aws.sqs.RedriveAllowPolicy(
             f"{name}-dlq-redrive-allow", queue_url=dlq.url,
             redrive_allow_policy=pulumi.Output.json_dumps(
                 {"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}),
-            opts=child,
+            opts=self._child(),
         )
         metric_alarm(f"{name}-dlq-messages", parent=self, topic_arn=args.alarm_topic_arn, namespace="AWS/SQS",
                      metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq.name},

@@ -1,6 +1,6 @@
 """Worker: the ticket-worker Lambda that drains the ticket-events queue (spec 4.6, 8.2).
 
-Owns the function (code: ``lambdas/ticket_worker/`` as it is), its log group, its
+Owns the function (code: ``lambdas/ticket_worker/handler.py``, named file by file), its log group, its
 least-privilege role, the egress rules of its security group (the group itself is one of
 the AppSecurityGroups, so the data tier can admit it), the SQS event source mapping and
 the Lambda alarms.
@@ -11,6 +11,13 @@ endpoints) and all traffic to 0.0.0.0/0.
 
 The event source mapping sets no batching window: a FIFO queue does not accept
 ``MaximumBatchingWindowInSeconds``, so the spec's 5-second window cannot apply here.
+Order: the function waits for its role's policies (Lambda refuses a VPC function whose role
+cannot create network interfaces, and later uses the same role to delete them: on destroy the
+policy must outlive the function, or its ENIs keep the subnets and security group alive), and
+the event source mapping waits for them too (Lambda checks the role may receive from SQS).
+The function keeps its fixed name (its log group is named after it) and is deleted before a
+replacement is created.
+
 The role reads no secret: ``INTERNAL_API_TOKEN`` reaches the function through its
 environment (encrypted at rest, a secret in Pulumi state), so it needs no Secrets Manager
 permission at all.
@@ -20,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -28,10 +34,11 @@ import pulumi_aws as aws
 from components.async_.queue import CONSUMER_ACTIONS
 from components.base import Component
 from components.config.async_ import WorkerSettings
+from components.lambda_code import code_archive
 from components.observability.alarms import metric_alarm
 from components.security import iam
 
-CODE = Path(__file__).resolve().parents[2] / "lambdas" / "ticket_worker"
+CODE_FILES = ("handler.py",)  # lambdas/ticket_worker/: stdlib only, one module
 RUNTIME = "python3.13"
 BATCH_SIZE = 10
 
@@ -66,7 +73,7 @@ class Worker(Component):
         self._build_egress()
         log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{function_name}",
                                             retention_in_days=settings.log_retention_days, opts=self._child())
-        role = self._build_role()
+        role, permissions = self._build_role()
         function = aws.lambda_.Function(
             f"{name}-function",
             name=function_name,
@@ -74,7 +81,7 @@ class Worker(Component):
             runtime=RUNTIME,
             architectures=["arm64"],
             handler="handler.handler",
-            code=pulumi.FileArchive(str(CODE)),
+            code=code_archive("ticket_worker", CODE_FILES),
             role=role.arn,
             timeout=settings.timeout_seconds,
             memory_size=settings.memory_mb,
@@ -89,7 +96,7 @@ class Worker(Component):
                 # The handler stops a record that fails on its last receive from blocking its group.
                 "MAX_RECEIVE_COUNT": str(args.max_receive_count),
             }),
-            opts=self._child(depends_on=[log_group]),
+            opts=self._child(depends_on=[log_group, *permissions], delete_before_replace=True),
         )
         aws.lambda_.EventSourceMapping(
             f"{name}-queue",
@@ -99,7 +106,7 @@ class Worker(Component):
             function_response_types=["ReportBatchItemFailures"],
             scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
                 maximum_concurrency=settings.maximum_concurrency),
-            opts=self._child(),
+            opts=self._child(depends_on=permissions),
         )
         self._build_alarms(function.name)
 
@@ -122,20 +129,22 @@ class Worker(Component):
                 f"{name}-egress-{role}", security_group_id=args.security_group_id, description=description,
                 ip_protocol=protocol, from_port=low, to_port=high, opts=self._child(), **target)
 
-    def _build_role(self) -> aws.iam.Role:
+    def _build_role(self) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """The role, and its policies (what the function and its mapping must wait for)."""
         args, name = self._args, self._name
         role = aws.iam.Role(f"{name}-role", assume_role_policy=iam.trust("lambda.amazonaws.com"),
                             description="ticket-worker: VPC access, its queue, X-Ray", opts=self._child())
         # ENI management in the VPC and writing its logs.
-        aws.iam.RolePolicyAttachment(
+        vpc_access = aws.iam.RolePolicyAttachment(
             f"{name}-vpc-access", role=role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole", opts=self._child())
         statements = [iam.allow(CONSUMER_ACTIONS, args.queue_arn, sid="ConsumeTicketEvents")]
         if args.settings.tracing:
             statements.append(iam.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*",
                                              sid="WriteTraces"))
-        aws.iam.RolePolicy(f"{name}-queue", role=role.id, policy=iam.document(*statements), opts=self._child())
-        return role
+        queue = aws.iam.RolePolicy(f"{name}-queue", role=role.id, policy=iam.document(*statements),
+                                   opts=self._child())
+        return role, [vpc_access, queue]
 
     def _build_alarms(self, function_name: pulumi.Input[str]) -> None:
         settings = self._args.settings

@@ -37,8 +37,12 @@ class DatabaseSettings(Section):
     engine_version: VersionString = Field(
         default="16", description="PostgreSQL major version (RDS applies minors); picks the parameter group family",
         json_schema_extra=allowed("quoted `15`, `16` or `17` (a minor may be given)"))
-    allow_major_version_upgrade: bool = Field(default=False,
-                                              description="set only while performing a major upgrade")
+    allow_major_version_upgrade: bool = Field(
+        default=False, description="set only while performing a major upgrade (docs/operations.md)",
+        json_schema_extra=allowed("bool; needs applyImmediately"))
+    apply_immediately: bool = Field(
+        default=False, description="apply instance changes during the update instead of in the maintenance window "
+                                   "(until then every preview shows them again)")
     instance_class: str = Field(
         description="instance size: a per-stack cost decision",
         json_schema_extra=allowed("`db.<family>.<size>` RDS for PostgreSQL offers (components/config/catalog.py)"))
@@ -80,6 +84,21 @@ class DatabaseSettings(Section):
         return name
 
     @model_validator(mode="after")
+    def _major_upgrade_applies_now(self) -> DatabaseSettings:
+        if self.allow_major_version_upgrade and not self.apply_immediately:
+            # A major version needs the new family's parameter group in the same ModifyDBInstance
+            # call. Queued for the maintenance window, the instance keeps the old group while
+            # Pulumi deletes it right after the update: InvalidDBParameterGroupState
+            # (hashicorp/terraform-provider-aws#6448).
+            raise KeyProblemError(
+                "tiketi:database.allowMajorVersionUpgrade", True,
+                "needs tiketi:database.applyImmediately: true; queued for the maintenance window, the upgrade "
+                "would leave the instance on the old parameter group, which Pulumi deletes in the same update "
+                "(InvalidDBParameterGroupState)",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _storage_can_grow(self) -> DatabaseSettings:
         if self.max_allocated_storage_gb < self.allocated_storage_gb:
             raise KeyProblemError(
@@ -117,6 +136,7 @@ class CacheSettings(Section):
     transit_encryption: bool = Field(default=True, description="TLS between clients and the cache")
     auth_token: bool = Field(default=True, description="require the generated AUTH token; needs transitEncryption")
     snapshot_retention_days: int = Field(default=7, ge=0, le=35, description="daily snapshots kept (0: none)")
+    final_snapshot: bool = Field(default=True, description="take a snapshot when the replication group is deleted")
     log_retention_days: RetentionDays = Field(default=30, description="slow-log and engine-log groups")
     alarms: CacheAlarmSettings = Field(default=CacheAlarmSettings(), description="alarm thresholds")
 

@@ -18,6 +18,42 @@ class KindSettings(Section):
     context: str = Field(default="kind-tiketi", description="kubeconfig context of the kind cluster")
 
 
+# EKS access policies an access entry may get, at cluster scope. Write access is what CI needs
+# even to preview: the Kubernetes provider previews with server-side-apply dry runs, which the
+# API server authorises like the write itself.
+ACCESS_POLICIES = {
+    "cluster-admin": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    "view": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+}
+# Access entries take the principal's IAM ARN with its path (an SSO role's
+# role/aws-reserved/sso.amazonaws.com/...), not the sts assumed-role ARN of a session.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+_ENTRY_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+class AccessEntrySettings(Section):
+    """``tiketi:cluster.accessEntries.<name>``: an IAM principal and what it may do in the cluster."""
+
+    principal_arn: str = Field(
+        description="the IAM role or user",
+        json_schema_extra=allowed("IAM role or user ARN with its path (not an sts assumed-role ARN)"))
+    access: Literal["cluster-admin", "view"] = Field(
+        default="cluster-admin",
+        description="AmazonEKSClusterAdminPolicy (Pulumi and CI need it) or AmazonEKSViewPolicy, at cluster scope")
+
+    @field_validator("principal_arn")
+    @classmethod
+    def _iam_arn(cls, arn: str) -> str:
+        if not _PRINCIPAL_ARN.match(arn):
+            raise ValueError("is not an IAM role or user ARN; expected arn:aws:iam::<account>:role/<path/><name> "
+                             "(for an SSO session use its role's IAM ARN, not the sts assumed-role ARN)")
+        return arn
+
+    @property
+    def policy_arn(self) -> str:
+        return ACCESS_POLICIES[self.access]
+
+
 class ClusterSettings(Section):
     """``tiketi:cluster``: the EKS cluster and its managed node group (staging, prod)."""
 
@@ -34,12 +70,15 @@ class ClusterSettings(Section):
         default="AL2023_ARM_64_STANDARD", description="node AMI: Graviton (Arm) or x86")
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="node purchase option")
     min_size: int = Field(default=3, ge=1, description="fewest nodes")
-    desired_size: int = Field(default=3, ge=1, description="nodes at creation (ignored afterwards); "
-                                                           "between minSize and maxSize")
+    desired_size: int = Field(default=3, ge=1, description="nodes; Pulumi owns it (no node autoscaler), so raise "
+                                                           "it with minSize; between minSize and maxSize")
     max_size: int = Field(default=6, ge=1, description="most nodes")
     log_retention_days: RetentionDays = Field(default=90, description="control-plane log group")
-    admin_role_arns: list[str] = Field(default=[], description="IAM roles given cluster-admin access entries",
-                                       json_schema_extra=allowed("list of IAM role ARNs"))
+    access_entries: dict[str, AccessEntrySettings] = Field(
+        default={}, description="EKS access entries by a stable name (the cluster has no creator entry: list whoever "
+                                "runs Pulumi, CI deploy and preview roles included)",
+        json_schema_extra={**allowed("map of name (lower-case, hyphens) to {principalArn, access}; one entry per "
+                                     "principal; at least one cluster-admin"), "map_key": "name"})
     load_balancer_controller_chart: VersionString = Field(
         default="1.13.0", description="AWS Load Balancer Controller Helm chart version")
 
@@ -63,6 +102,32 @@ class ClusterSettings(Section):
         for instance_type in types:
             check_instance_class(instance_type, EKS_NODE_INSTANCE_TYPES)
         return types
+
+    @field_validator("access_entries")
+    @classmethod
+    def _entry_names(cls, entries: dict[str, AccessEntrySettings]) -> dict[str, AccessEntrySettings]:
+        for name in entries:
+            if not _ENTRY_NAME.match(name):
+                raise ValueError(f"names an entry {name!r}; expected a lower-case name of letters, digits and "
+                                 "hyphens (it becomes part of the resource names)")
+        return entries
+
+    @model_validator(mode="after")
+    def _access(self) -> ClusterSettings:
+        seen: dict[str, str] = {}
+        for name, entry in self.access_entries.items():
+            if entry.principal_arn in seen:
+                raise KeyProblemError(
+                    f"tiketi:cluster.accessEntries.{name}.principalArn", entry.principal_arn,
+                    f"is also entry {seen[entry.principal_arn]}; EKS allows one access entry per principal "
+                    "(the second fails with 409 ResourceInUseException)")
+            seen[entry.principal_arn] = name
+        if not any(entry.access == "cluster-admin" for entry in self.access_entries.values()):
+            raise KeyProblemError(
+                "tiketi:cluster.accessEntries", {name: e.access for name, e in self.access_entries.items()},
+                "must give at least one principal cluster-admin access: the cluster has no creator entry, so "
+                "the identity running Pulumi needs one to apply the Kubernetes objects")
+        return self
 
     @model_validator(mode="after")
     def _sizes(self) -> ClusterSettings:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from components.config.base import RetentionDays, Section, VersionString, allowed
+from components.config.base import KeyProblemError, RetentionDays, Section, VersionString, allowed
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
@@ -37,6 +37,9 @@ class AlertsSettings(Section):
         default=None, description="Discord channel webhook that a forwarder Lambda posts every alarm and recovery "
                                   "to; set it with `pulumi config set --secret`",
         json_schema_extra=allowed("`https://discord.com/api/webhooks/<id>/<token>`, a secret"))
+    require_subscribers: bool = Field(
+        default=True, description="refuse a stack whose alarms reach no one (no email and no Discord webhook); only "
+                                  "a stack nobody watches turns this off")
 
     @field_validator("emails")
     @classmethod
@@ -45,6 +48,17 @@ class AlertsSettings(Section):
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 raise ValueError(f"has entry [{index}], which is not an email address")
         return emails
+
+    @model_validator(mode="after")
+    def _someone_listens(self) -> AlertsSettings:
+        if self.require_subscribers and not self.emails and self.discord_webhook_url is None:
+            raise KeyProblemError(
+                "tiketi:alerts.emails", self.emails,
+                "is empty and there is no discordWebhookUrl, so every alarm of this stack would notify no one; "
+                "list at least one on-call address (or set tiketi:alerts.requireSubscribers: false for a stack "
+                "nobody watches)",
+            )
+        return self
 
     @field_validator("discord_webhook_url")
     @classmethod

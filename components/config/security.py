@@ -1,4 +1,4 @@
-"""``tiketi:secrets``: how the generated secrets are kept (components/security/secrets.py)."""
+"""``tiketi:secrets`` (how the generated secrets are kept) and ``tiketi:protection`` (what Pulumi refuses to delete)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,16 @@ class SecretsSettings(Section):
         if days != 0 and not 7 <= days <= 30:
             raise ValueError("is not a Secrets Manager recovery window; expected 0 or 7 to 30")
         return days
+
+
+class ProtectionSettings(Section):
+    """``tiketi:protection``: Pulumi ``protect`` on every resource that holds data.
+
+    A protected resource cannot be deleted or replaced by Pulumi: ``pulumi destroy`` and any
+    update that would replace it stop before touching it (docs/operations.md, "Destroy").
+    """
+
+    stateful: bool = Field(
+        default=True,
+        description="Pulumi `protect` on the database, cache, buckets, queues, secrets, image repositories, KMS "
+                    "keys and the EKS cluster; turn off (and `pulumi up`) before a deliberate `pulumi destroy`")

@@ -32,7 +32,7 @@ from components.config.errors import ConfigError, describe, explain, unknown_key
 from components.config.kubernetes import ClusterSettings, KindSettings, WorkloadsSettings
 from components.config.network import AwsSettings, NetworkSettings
 from components.config.observability import AlertsSettings, ObservabilitySettings
-from components.config.security import SecretsSettings
+from components.config.security import ProtectionSettings, SecretsSettings
 
 PROJECT = "tiketi"
 
@@ -52,6 +52,7 @@ class StackConfig(BaseModel):
     network: NetworkSettings | None = None
     kubernetes: KindSettings | None = None
     secrets: SecretsSettings | None = None
+    protection: ProtectionSettings | None = None
     database: DatabaseSettings | None = None
     cache: CacheSettings | None = None
     kafka: KafkaSettings | None = None
@@ -94,6 +95,7 @@ class StackConfig(BaseModel):
 SECTIONS: dict[str, tuple[str, bool]] = {
     "network": ("aws", True),
     "secrets": ("aws", False),
+    "protection": ("aws", False),
     "database": ("aws", True),
     "cache": ("aws", True),
     "kafka": ("aws", False),

@@ -5,6 +5,11 @@ subnets), parameter group (``timeout=300``, ``maxmemory-policy=allkeys-lru``), t
 and engine-log groups (JSON delivery, with retention), the replication group (encrypted at
 rest and in transit, AUTH token from Secrets, automatic failover and Multi-AZ exactly when
 there is more than one node) and the cache alarms.
+
+Lifecycle: the replication group is ``protect``ed by config, keeps its id and is deleted
+before a replacement is created (``protect`` stops that in prod). With ``finalSnapshot`` a
+delete leaves ``<id>-final-<random>`` (suffix generated once per stack life, so a later
+destroy of a re-created stack does not collide with it).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.base import Component
 from components.config.data import CacheSettings
@@ -32,6 +38,7 @@ class CacheArgs:
     client_security_groups: Mapping[str, pulumi.Input[str]]
     auth_token: pulumi.Input[str] | None
     alarm_topic_arn: pulumi.Input[str]
+    protect: bool = True  # tiketi:protection.stateful
 
 
 class Cache(Component):
@@ -94,6 +101,7 @@ class Cache(Component):
             maintenance_window="sun:05:00-sun:07:00",
             snapshot_window="03:00-05:00",
             snapshot_retention_limit=settings.snapshot_retention_days,
+            final_snapshot_identifier=self._final_snapshot_name() if settings.final_snapshot else None,
             auto_minor_version_upgrade=True,
             apply_immediately=False,
             log_delivery_configurations=[
@@ -103,7 +111,7 @@ class Cache(Component):
                 )
                 for log_type, log_group in log_groups.items()
             ],
-            opts=child,
+            opts=self._child(protect=args.protect, delete_before_replace=True),
         )
         self._build_alarms(name, args)
 
@@ -113,6 +121,10 @@ class Cache(Component):
         self.security_group_id = group.id
         self.register_outputs({"primaryEndpoint": self.primary_endpoint, "port": self.port,
                                "securityGroupId": self.security_group_id})
+
+    def _final_snapshot_name(self) -> pulumi.Output[str]:
+        suffix = random.RandomId(f"{self._name}-final-snapshot", byte_length=4, opts=self._child())
+        return pulumi.Output.concat(self.replication_group_id, "-final-", suffix.hex)
 
     def _build_alarms(self, name: str, args: CacheArgs) -> None:
         thresholds = args.settings.alarms

@@ -10,6 +10,14 @@ reach Secrets Manager's VPC endpoint (443 inside the VPC) for the credentials. W
 (``tiketi:database.proxy: false``, staging) clients reach the instance directly.
 The instance admits 5432 only from the application groups and the proxy.
 
+Lifecycle: the instance is ``protect``ed by config (tiketi:protection.stateful) and keeps its
+identifier; a replacement deletes it first (``delete_before_replace``; deletion protection and
+``protect`` stop that in prod). Its final snapshot is named ``<identifier>-final-<random>``,
+the suffix generated once per stack life, so destroying a re-created stack never collides with
+the snapshot an earlier destroy left. ``applyImmediately`` decides whether changes wait for
+the maintenance window (a major upgrade needs it: docs/operations.md). RDS Proxy waits for its
+role's policy, and its target for the credentials secret's value.
+
 Monitoring: Performance Insights stays on (7 days) under CloudWatch Database Insights
 *standard* mode. AWS ended the Performance Insights console on 2026-07-31 and moved it
 into Database Insights, but the API still accepts ``performance_insights_*``; setting the
@@ -23,6 +31,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.base import Component
 from components.config.data import DatabaseSettings
@@ -53,6 +62,7 @@ class DatabaseArgs:
     credentials_secret_arn: pulumi.Input[str]
     master_password: pulumi.Input[str]
     alarm_topic_arn: pulumi.Input[str]
+    protect: bool = True  # tiketi:protection.stateful
 
 
 class Database(Component):
@@ -79,7 +89,7 @@ class Database(Component):
             allowed["proxy"] = proxy_sg.id
         self._allow_postgres(db_sg, "db", allowed)
         instance = self._build_instance(db_sg)
-        self._write_credentials(instance)
+        credentials = self._write_credentials(instance)
 
         endpoint = instance.address
         if proxy_sg is not None:
@@ -94,7 +104,7 @@ class Database(Component):
                 description="RDS Proxy to Secrets Manager through its VPC endpoint", ip_protocol="tcp",
                 from_port=443, to_port=443, cidr_ipv4=args.vpc_cidr, opts=self._child(),
             )
-            endpoint = self._build_proxy(proxy_sg, instance)
+            endpoint = self._build_proxy(proxy_sg, instance, credentials)
         self._build_alarms()
 
         self.endpoint = endpoint
@@ -170,10 +180,16 @@ class Database(Component):
             auto_minor_version_upgrade=True,
             deletion_protection=settings.deletion_protection,
             skip_final_snapshot=not settings.final_snapshot,
-            final_snapshot_identifier=f"{self.instance_identifier}-final" if settings.final_snapshot else None,
-            apply_immediately=False,
-            opts=self._child(depends_on=[*log_groups, *self._monitoring_attachments]),
+            final_snapshot_identifier=self._final_snapshot_identifier() if settings.final_snapshot else None,
+            apply_immediately=settings.apply_immediately,
+            opts=self._child(depends_on=[*log_groups, *self._monitoring_attachments], protect=args.protect,
+                             delete_before_replace=True),
         )
+
+    def _final_snapshot_identifier(self) -> pulumi.Output[str]:
+        # A fixed name makes the second destroy of a re-created stack fail (DBSnapshotAlreadyExists).
+        suffix = random.RandomId(f"{self._name}-final-snapshot", byte_length=4, opts=self._child())
+        return pulumi.Output.concat(self.instance_identifier, "-final-", suffix.hex)
 
     def _monitoring_role(self) -> aws.iam.Role | None:
         """Enhanced Monitoring's role: RDS (this account only) assumes it to write OS metrics to RDSOSMetrics."""
@@ -193,9 +209,9 @@ class Database(Component):
             policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", opts=self._child()))
         return role
 
-    def _write_credentials(self, instance: aws.rds.Instance) -> None:
+    def _write_credentials(self, instance: aws.rds.Instance) -> aws.secretsmanager.SecretVersion:
         args = self._args
-        aws.secretsmanager.SecretVersion(
+        return aws.secretsmanager.SecretVersion(
             f"{self._name}-credentials",
             secret_id=args.credentials_secret_id,
             # The shape RDS Proxy (and the rotation functions) read.
@@ -211,11 +227,12 @@ class Database(Component):
             opts=self._child(),
         )
 
-    def _build_proxy(self, proxy_sg: aws.ec2.SecurityGroup, instance: aws.rds.Instance) -> pulumi.Output[str]:
+    def _build_proxy(self, proxy_sg: aws.ec2.SecurityGroup, instance: aws.rds.Instance,
+                     credentials: aws.secretsmanager.SecretVersion) -> pulumi.Output[str]:
         args, name = self._args, self._name
         role = aws.iam.Role(f"{name}-proxy", assume_role_policy=iam.trust("rds.amazonaws.com"),
                             description="RDS Proxy: read the database credentials secret", opts=self._child())
-        aws.iam.RolePolicy(
+        read_secret = aws.iam.RolePolicy(
             f"{name}-proxy-secret", role=role.id,
             policy=iam.document(iam.allow(["secretsmanager:GetSecretValue"],
                                                     [args.credentials_secret_arn])),
@@ -233,7 +250,7 @@ class Database(Component):
             auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=args.credentials_secret_arn,
                                          iam_auth="DISABLED",
                                          client_password_auth_type="POSTGRES_SCRAM_SHA_256")],  # noqa: S106
-            opts=self._child(),
+            opts=self._child(depends_on=[read_secret], delete_before_replace=True),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-pool", db_proxy_name=proxy.name,
@@ -241,9 +258,10 @@ class Database(Component):
                 max_connections_percent=100, max_idle_connections_percent=50, connection_borrow_timeout=120),
             opts=self._child(),
         )
+        # The proxy logs in with the secret's value: register the target once that value exists.
         aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=proxy.name,
                             target_group_name=target_group.name, db_instance_identifier=instance.identifier,
-                            opts=self._child())
+                            opts=self._child(depends_on=[credentials]))
         self.proxy_name = proxy.name
         return proxy.endpoint
 

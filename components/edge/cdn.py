@@ -40,10 +40,16 @@ error page would turn API errors into ``200 text/html``).
 Origin timeouts: keep-alive 55 s and read 60 s against the ALB's 65 s idle timeout
 (components/timeouts.py).
 
+Create-time order: the frontend bucket policy waits for that bucket's public-access block and
+ownership controls, and the edge function for its role's policy attachment (the log delivery's
+order is CdnLogs'). Names: the edge function, the policies, the origin access control and the
+web ACL are auto-named by Pulumi, so a replacement never collides with the old one (which the
+distribution still uses, or which CloudFront still replicates).
+
 Destroy caveat: CloudFront deletes Lambda@Edge replicas hours after the distribution stops
 using them, and until then the function cannot be deleted. The function is therefore
 ``retain_on_delete``: ``pulumi destroy`` (or a replacement) drops it from the stack and
-leaves it in us-east-1; delete it by hand a few hours later.
+leaves it in us-east-1; delete it by hand a few hours later (``edgeFunctionName`` output).
 """
 
 from __future__ import annotations
@@ -51,7 +57,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -61,10 +66,11 @@ from components.config.edge import EdgeSettings
 from components.edge.cdn_logs import CdnLogs, CdnLogsArgs
 from components.edge.load_balancer import ORIGIN_VERIFY_HEADER
 from components.edge.storage import deny_insecure_transport
+from components.lambda_code import code_archive
 from components.security import iam
 from components.timeouts import CLOUDFRONT_ORIGIN_KEEPALIVE_SECONDS, CLOUDFRONT_ORIGIN_READ_SECONDS
 
-EDGE_CODE = Path(__file__).resolve().parents[2] / "lambdas" / "edge_queue_check" / "handler.py"
+EDGE_CODE_FILES = ("handler.py",)  # lambdas/edge_queue_check/, plus the generated config.json
 EDGE_RUNTIME = "python3.13"
 EDGE_REGION = "us-east-1"
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
@@ -92,6 +98,7 @@ class CdnArgs:
     frontend_bucket_id: pulumi.Input[str]
     frontend_bucket_arn: pulumi.Input[str]
     frontend_bucket_domain: pulumi.Input[str]
+    frontend_bucket_ready: Sequence[pulumi.Resource]  # Storage.frontend_bucket_ready
     logs_bucket_arn: pulumi.Input[str]
     logs_bucket_policy: pulumi.Resource
     certificate_arn: pulumi.Input[str] | None = None  # issued, in us-east-1, covering the aliases
@@ -127,7 +134,7 @@ class Cdn(Component):
                  "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}}},
                 deny_insecure_transport(args.frontend_bucket_arn),
             ),
-            opts=self._child())
+            opts=self._child(depends_on=list(args.frontend_bucket_ready)))
         CdnLogs(f"{name}-logs", CdnLogsArgs(
             name_prefix=args.name_prefix, distribution_arn=distribution.arn, logs_bucket_arn=args.logs_bucket_arn,
             logs_bucket_policy=args.logs_bucket_policy, web_acl_arn=web_acl.arn if web_acl is not None else None,
@@ -173,17 +180,14 @@ class Cdn(Component):
         role = aws.iam.Role(f"{name}-edge", assume_role_policy=iam.trust("lambda.amazonaws.com",
                                                                               "edgelambda.amazonaws.com"),
                             description="Lambda@Edge queue-entry token check", opts=self._in_us_east_1())
-        aws.iam.RolePolicyAttachment(
+        logs = aws.iam.RolePolicyAttachment(
             f"{name}-edge-logs", role=role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", opts=self._in_us_east_1())
         # The secret goes into the archive: Lambda@Edge functions cannot have environment variables.
-        code = pulumi.Output.secret(args.queue_entry_token_secret).apply(lambda secret: pulumi.AssetArchive({
-            "handler.py": pulumi.FileAsset(str(EDGE_CODE)),
-            "config.json": pulumi.StringAsset(json.dumps({"secret": secret})),
-        }))
+        code = pulumi.Output.secret(args.queue_entry_token_secret).apply(lambda secret: code_archive(
+            "edge_queue_check", EDGE_CODE_FILES, {"config.json": pulumi.StringAsset(json.dumps({"secret": secret}))}))
         return aws.lambda_.Function(
             f"{name}-edge",
-            name=f"{args.name_prefix}-edge-queue-check",
             description="CloudFront viewer-request: queue-entry token check (spec 8.1)",
             runtime=EDGE_RUNTIME,
             architectures=["x86_64"],  # Lambda@Edge runs x86_64 only
@@ -193,7 +197,8 @@ class Cdn(Component):
             memory_size=128,
             timeout=5,
             publish=True,  # CloudFront associates a numbered version, never $LATEST
-            opts=self._in_us_east_1(retain_on_delete=True),
+            # Auto-named: a replacement must not collide with the retained old function.
+            opts=self._in_us_east_1(retain_on_delete=True, depends_on=[logs]),
         )
 
     def _build_web_acl(self) -> aws.wafv2.WebAcl:
@@ -212,7 +217,7 @@ class Cdn(Component):
                 visibility_config=visibility(group))
 
         return aws.wafv2.WebAcl(
-            f"{name}-waf", name=f"{self._args.name_prefix}-edge", scope="CLOUDFRONT",
+            f"{name}-waf", scope="CLOUDFRONT",
             description="Per-IP rate limit and AWS managed protections (common, known bad inputs, SQL injection)",
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow={}),
             rules=[
@@ -231,7 +236,7 @@ class Cdn(Component):
                             web_acl: aws.wafv2.WebAcl | None) -> aws.cloudfront.Distribution:
         name, args, settings = self._name, self._args, self._args.settings
         oac = aws.cloudfront.OriginAccessControl(
-            f"{name}-s3", name=f"{args.name_prefix}-frontend", description="CloudFront to the frontend bucket",
+            f"{name}-s3", description=f"{args.name_prefix}: CloudFront to the frontend bucket",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4",
             opts=self._child())
         headers = self._security_headers()
@@ -300,7 +305,7 @@ class Cdn(Component):
         header_config = args.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
             header_behavior="whitelist" if headers else "none", headers=header_names)
         return aws.cloudfront.CachePolicy(
-            f"{self._name}-{role}", name=f"{self._args.name_prefix}-{role}", min_ttl=0, default_ttl=default_ttl,
+            f"{self._name}-{role}", comment=f"{self._args.name_prefix}: {role}", min_ttl=0, default_ttl=default_ttl,
             max_ttl=max_ttl,
             parameters_in_cache_key_and_forwarded_to_origin=args.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
                 enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True,
@@ -314,7 +319,7 @@ class Cdn(Component):
     def _security_headers(self) -> aws.cloudfront.ResponseHeadersPolicy:
         config = aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs
         return aws.cloudfront.ResponseHeadersPolicy(
-            f"{self._name}-security-headers", name=f"{self._args.name_prefix}-security-headers",
+            f"{self._name}-security-headers", comment=f"{self._args.name_prefix}: security headers",
             security_headers_config=config(
                 strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
                     access_control_max_age_sec=31536000, include_subdomains=True, preload=True, override=True),

@@ -35,6 +35,13 @@ certificate ARN comes from its ``CertificateValidation``); its policy is
 refuses anything but TLS 1.3 policies, and any listener that neither speaks TLS nor redirects
 to HTTPS.
 
+Create-time order: the ALB waits for the logs bucket's policy (ELB writes a test object when
+access logs are switched on and fails with "Access Denied for bucket" without it) and for the
+VPC's internet gateway (an internet-facing ALB in a VPC without one is refused: "VPC ... has no
+internet gateway"). Names: the ALB keeps its readable name and is deleted before a replacement
+is created (``delete_before_replace``; deletion protection stops that in prod); the target
+groups are auto-named, so a replacement (new port) is created while listeners still use the old.
+
 Node ingress from the ALB is 3000 and 3001 only (the spec's table opens 0-65535): the ALB talks
 to nothing but frontend and gateway pods, health checks included.
 """
@@ -70,6 +77,7 @@ class LoadBalancerArgs:
     logs_bucket_name: pulumi.Input[str]
     log_prefix: str
     logs_bucket_policy: pulumi.Resource  # ELB checks it may write when access logs are switched on
+    internet_gateway: pulumi.Resource  # Network.internet_gateway: an internet-facing ALB needs one
     origin_verify_secret: pulumi.Input[str]
     certificate_arn: pulumi.Input[str]  # issued: a CertificateValidation's certificate_arn (or given)
     hosted_zone_id: pulumi.Input[str] | None = None  # dns: route53: write the origin name's record there
@@ -110,9 +118,11 @@ class LoadBalancer(Component):
             enable_deletion_protection=settings.alb_deletion_protection, idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=args.logs_bucket_name, prefix=args.log_prefix,
                                                           enabled=True),
-            opts=self._child(depends_on=[args.logs_bucket_policy]))
+            opts=self._child(depends_on=[args.logs_bucket_policy, args.internet_gateway],
+                             delete_before_replace=True))
+        # Auto-named, like the frontend's: a replacement is created while the listener rule still forwards here.
         gateway = aws.lb.TargetGroup(
-            f"{name}-gateway", name=f"{args.name_prefix}-gateway", port=GATEWAY_PORT, protocol="HTTP",
+            f"{name}-gateway", port=GATEWAY_PORT, protocol="HTTP",
             target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(path="/health", interval=30, healthy_threshold=2,
                                                            unhealthy_threshold=3, matcher="200"),

@@ -25,6 +25,13 @@ would fight the first). Its policy lets in, each under its own prefix and only f
   permissions (V2) and AWS CDK's ``S3DeliveryDestination`` write it.
 
 Everything else is denied over plain HTTP.
+
+Create-time order (tools/harness/deploy_order/aws.py): each bucket policy waits for the
+bucket's public-access block and ownership controls (S3 refuses concurrent writes to one
+bucket's configuration), the frontend lifecycle rules wait for versioning, and the component
+hands out what others must wait for: ``logs_bucket_policy`` (the policy that lets ELB and the
+CloudFront log delivery write) and ``frontend_bucket_ready`` (what the Cdn's frontend bucket
+policy waits for).
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ class StorageArgs:
     cors_origins: Sequence[str] = field(default_factory=tuple)
     logs_expiration_days: int = 365
     cloudfront_logs: bool = True  # let the stack's CloudFront log delivery write (tiketi:edge.cloudfront)
+    protect: bool = True  # Pulumi protect on both buckets (tiketi:protection.stateful)
 
 
 class Storage(Component):
@@ -77,12 +85,13 @@ class Storage(Component):
     logs_bucket_name: pulumi.Output[str]
     logs_bucket_arn: pulumi.Output[str]
     logs_bucket_policy: aws.s3.BucketPolicy
+    frontend_bucket_ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
-        frontend = self._private_bucket("frontend", f"{args.name_prefix}-frontend-", "BucketOwnerEnforced",
-                                        bucket_key=True)
-        aws.s3.BucketVersioning(
+        frontend, frontend_ready = self._private_bucket("frontend", f"{args.name_prefix}-frontend-",
+                                                        "BucketOwnerEnforced", bucket_key=True)
+        versioning = aws.s3.BucketVersioning(
             f"{name}-frontend", bucket=frontend.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
                 status="Enabled" if args.frontend_versioning else "Suspended"),
@@ -104,10 +113,13 @@ class Storage(Component):
                         noncurrent_days=30)),
                 abort_incomplete_uploads(),
             ],
-            opts=self._child())
+            # Noncurrent-version rules need versioning in place first (the provider's documented order:
+            # "Must have bucket versioning enabled first", aws_s3_bucket_lifecycle_configuration).
+            opts=self._child(depends_on=[versioning]))
 
         # ACLs off: ALB access logs and CloudFront's v2 delivery both write as the bucket owner.
-        logs = self._private_bucket("logs", f"{args.name_prefix}-logs-", "BucketOwnerEnforced", bucket_key=False)
+        logs, logs_ready = self._private_bucket("logs", f"{args.name_prefix}-logs-", "BucketOwnerEnforced",
+                                                bucket_key=False)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-logs", bucket=logs.id,
             rules=[
@@ -123,7 +135,7 @@ class Storage(Component):
             ],
             opts=self._child())
         self.logs_bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-logs", bucket=logs.id, policy=self._logs_policy(logs), opts=self._child())
+            f"{name}-logs", bucket=logs.id, policy=self._logs_policy(logs), opts=self._child(depends_on=logs_ready))
 
         self.frontend_bucket_name = frontend.bucket
         self.frontend_bucket_arn = frontend.arn
@@ -131,6 +143,7 @@ class Storage(Component):
         self.frontend_bucket_id = frontend.id
         self.logs_bucket_name = logs.bucket
         self.logs_bucket_arn = logs.arn
+        self.frontend_bucket_ready = frontend_ready  # the Cdn's frontend bucket policy waits for these
         self.register_outputs({"frontendBucket": self.frontend_bucket_name, "logsBucket": self.logs_bucket_name})
 
     def _logs_policy(self, logs: aws.s3.Bucket) -> pulumi.Output[str]:
@@ -159,13 +172,16 @@ class Storage(Component):
         return iam.document(*statements, deny_insecure_transport(logs.arn))
 
 
-    def _private_bucket(self, role: str, prefix: str, ownership: str, bucket_key: bool) -> aws.s3.Bucket:
+    def _private_bucket(self, role: str, prefix: str, ownership: str,
+                        bucket_key: bool) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+        """The bucket, and what a policy on it must wait for: [public-access block, ownership controls]."""
+        # bucket_prefix: a replacement gets a new name, so create-before-delete never collides.
         bucket = aws.s3.Bucket(f"{self._name}-{role}", bucket_prefix=prefix, force_destroy=False,
-                               opts=self._child())
-        aws.s3.BucketPublicAccessBlock(f"{self._name}-{role}", bucket=bucket.id, block_public_acls=True,
-                                       block_public_policy=True, ignore_public_acls=True,
-                                       restrict_public_buckets=True, opts=self._child())
-        aws.s3.BucketOwnershipControls(
+                               opts=self._child(protect=self._args.protect))
+        block = aws.s3.BucketPublicAccessBlock(f"{self._name}-{role}", bucket=bucket.id, block_public_acls=True,
+                                               block_public_policy=True, ignore_public_acls=True,
+                                               restrict_public_buckets=True, opts=self._child())
+        ownership_controls = aws.s3.BucketOwnershipControls(
             f"{self._name}-{role}", bucket=bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=ownership), opts=self._child())
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -175,7 +191,7 @@ class Storage(Component):
                     sse_algorithm="AES256"),
                 bucket_key_enabled=bucket_key)],
             opts=self._child())
-        return bucket
+        return bucket, [block, ownership_controls]
 
 
 def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> dict:

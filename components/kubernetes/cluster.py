@@ -2,14 +2,31 @@
 
 Owns the control plane (version from config, in the app subnets, private endpoint plus a
 public one only for ``publicAccessCidrs``, all five control-plane log types into a log
-group with retention, Kubernetes secrets envelope-encrypted with a KMS key), the managed
-node group (its launch template attaches the AppSecurityGroups' ``eks-nodes`` group and
-requires IMDSv2 with a hop limit of 1, so pods cannot borrow the node's role; the desired
-size is ignored after creation so the autoscaler is not fought on every ``pulumi up``),
-the OIDC provider for IRSA, the add-ons (vpc-cni with network-policy enforcement on —
-without it the spec's NetworkPolicies do nothing on EKS — coredns, kube-proxy and the
-EBS CSI driver with its IRSA role), the AWS Load Balancer Controller (Helm, IRSA) and a
-Kubernetes provider for the cluster.
+group with retention, Kubernetes secrets envelope-encrypted with a KMS key), the access
+entries (``tiketi:cluster.accessEntries``), the managed node group (its launch template
+attaches the AppSecurityGroups' ``eks-nodes`` group and requires IMDSv2 with a hop limit of
+1, so pods cannot borrow the node's role), the OIDC provider for IRSA, the add-ons (vpc-cni
+with network-policy enforcement on — without it the spec's NetworkPolicies do nothing on
+EKS — coredns, kube-proxy and the EBS CSI driver with its IRSA role), the AWS Load Balancer
+Controller (Helm, IRSA) and a Kubernetes provider for the cluster.
+
+Order (tools/harness/deploy_order/aws.py): the control plane and the node group wait for
+their roles' policy attachments (and keep them until EKS has cleaned up its instances,
+network interfaces and security groups on destroy); the node role has no CNI policy, so the
+vpc-cni add-on with its IRSA role and attachment exists before any node joins (nodes stay
+NotReady without it); coredns and the EBS CSI driver run as Deployments and wait for nodes;
+the Kubernetes provider waits for the access policy associations, so Pulumi's own identity
+can use the API server before the first object is applied.
+
+Access: ``bootstrap_cluster_creator_admin_permissions`` is off. The creator's automatic entry
+would collide with the same principal listed explicitly (409 ResourceInUseException) and
+would silently depend on who ran the first ``pulumi up``; every entry is explicit, keyed by
+its config name. Changing the flag forces a new cluster, so it is fixed here for good.
+
+Scaling: Pulumi owns the node group's min, desired and max sizes (config checks
+min <= desired <= max, so raising minSize raises desiredSize with it in one update). There is
+no node autoscaler yet; one that moves the desired size (Cluster Autoscaler) would need
+``ignore_changes`` on it again, while Karpenter adds its own nodes and leaves this group alone.
 
 The controller is only asked to fill target groups Pulumi owns (TargetGroupBindings); its
 IAM policy grants exactly that: read-only discovery plus register/deregister on those
@@ -53,6 +70,7 @@ class ClusterArgs:
     app_subnet_ids: Sequence[pulumi.Input[str]]
     eks_nodes_security_group_id: pulumi.Input[str]
     target_group_arns: Sequence[pulumi.Input[str]]
+    protect: bool = True  # tiketi:protection.stateful: the control plane and its secrets key
 
 
 class Cluster(Component):
@@ -70,10 +88,11 @@ class Cluster(Component):
         cluster_name = args.name_prefix
 
         key = aws.kms.Key(f"{name}-secrets", description=f"{cluster_name}: EKS secrets envelope encryption",
-                          enable_key_rotation=True, deletion_window_in_days=30, opts=self._child())
+                          enable_key_rotation=True, deletion_window_in_days=30,
+                          opts=self._child(protect=args.protect))
         log_group = aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{cluster_name}/cluster",
                                             retention_in_days=settings.log_retention_days, opts=self._child())
-        role = self._service_role("control-plane", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"])
+        role, role_policies = self._service_role("control-plane", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"])
         cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=cluster_name,
@@ -89,15 +108,18 @@ class Cluster(Component):
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)),
             access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API",
-                                                          bootstrap_cluster_creator_admin_permissions=True),
-            opts=self._child(depends_on=[log_group]),
+                                                          bootstrap_cluster_creator_admin_permissions=False),
+            # EKS creates /aws/eks/<name>/cluster itself (without retention) if it does not exist yet.
+            opts=self._child(depends_on=[log_group, *role_policies], protect=args.protect,
+                             delete_before_replace=True),
         )
-        self._grant_admins(cluster)
+        access = self._grant_access(cluster)
         self.oidc = self._build_oidc(cluster)
-        node_group = self.node_group = self._build_nodes(cluster)
+        network_addon = self._build_network_addon(cluster)
+        node_group = self.node_group = self._build_nodes(cluster, network_addon)
         self._build_addons(cluster, node_group)
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=_kubeconfig(cluster, args.region),
-                                     enable_server_side_apply=True, opts=self._child())
+                                     enable_server_side_apply=True, opts=self._child(depends_on=access))
         self.load_balancer_controller = self._build_load_balancer_controller(cluster, node_group)
 
         self.name, self.endpoint = cluster.name, cluster.endpoint
@@ -105,22 +127,28 @@ class Cluster(Component):
                                "oidcProviderArn": self.oidc.provider_arn})
 
 
-    def _service_role(self, role: str, service: str, managed: list[str]) -> aws.iam.Role:
+    def _service_role(self, role: str, service: str,
+                      managed: list[str]) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+        """A service role and its managed-policy attachments (what its user must wait for)."""
         iam_role = aws.iam.Role(f"{self._name}-{role}", assume_role_policy=iam.trust(service),
                                 opts=self._child())
-        for policy in managed:
-            aws.iam.RolePolicyAttachment(f"{self._name}-{role}-{policy}", role=iam_role.name,
-                                         policy_arn=f"arn:aws:iam::aws:policy/{policy}", opts=self._child())
-        return iam_role
+        attachments = [aws.iam.RolePolicyAttachment(f"{self._name}-{role}-{policy}", role=iam_role.name,
+                                                    policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                                                    opts=self._child())
+                       for policy in managed]
+        return iam_role, attachments
 
-    def _grant_admins(self, cluster: aws.eks.Cluster) -> None:
-        for index, role_arn in enumerate(self._args.settings.admin_role_arns):
-            entry = aws.eks.AccessEntry(f"{self._name}-admin-{index}", cluster_name=cluster.name,
-                                        principal_arn=role_arn, opts=self._child())
-            aws.eks.AccessPolicyAssociation(
-                f"{self._name}-admin-{index}", cluster_name=cluster.name, principal_arn=entry.principal_arn,
-                policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"), opts=self._child())
+    def _grant_access(self, cluster: aws.eks.Cluster) -> list[aws.eks.AccessPolicyAssociation]:
+        """One access entry and policy association per ``accessEntries`` name (the name keys the URNs)."""
+        associations = []
+        for key, entry in sorted(self._args.settings.access_entries.items()):
+            access_entry = aws.eks.AccessEntry(f"{self._name}-access-{key}", cluster_name=cluster.name,
+                                               principal_arn=entry.principal_arn, opts=self._child())
+            associations.append(aws.eks.AccessPolicyAssociation(
+                f"{self._name}-access-{key}", cluster_name=cluster.name, principal_arn=access_entry.principal_arn,
+                policy_arn=entry.policy_arn,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"), opts=self._child()))
+        return associations
 
     def _build_oidc(self, cluster: aws.eks.Cluster) -> OidcIssuer:
         issuer = cluster.identities[0].oidcs[0].issuer
@@ -128,10 +156,11 @@ class Cluster(Component):
                                                  client_id_lists=["sts.amazonaws.com"], opts=self._child())
         return OidcIssuer(provider_arn=provider.arn, url=issuer)
 
-    def _build_nodes(self, cluster: aws.eks.Cluster) -> aws.eks.NodeGroup:
+    def _build_nodes(self, cluster: aws.eks.Cluster, network_addon: aws.eks.Addon) -> aws.eks.NodeGroup:
         args, settings, name = self._args, self._args.settings, self._name
-        role = self._service_role("nodes", "ec2.amazonaws.com",
-                                  ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"])
+        # No AmazonEKS_CNI_Policy here: aws-node gets it through IRSA (the vpc-cni add-on).
+        role, role_policies = self._service_role("nodes", "ec2.amazonaws.com",
+                                                 ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"])
         template = aws.ec2.LaunchTemplate(
             f"{name}-nodes",
             description=f"{args.name_prefix} nodes: app security group, IMDSv2 only, encrypted gp3 root",
@@ -155,35 +184,41 @@ class Cluster(Component):
                 min_size=settings.min_size, desired_size=settings.desired_size, max_size=settings.max_size),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version),
-            # The cluster autoscaler (or an operator) owns the desired size after creation.
-            opts=self._child(ignore_changes=["scalingConfig.desiredSize"]),
+            opts=self._child(depends_on=[*role_policies, network_addon]),
         )
 
+    def _addon(self, addon: str, cluster: aws.eks.Cluster, depends_on: list[pulumi.Resource],
+               **extra) -> aws.eks.Addon:
+        return aws.eks.Addon(f"{self._name}-{addon}", cluster_name=cluster.name, addon_name=addon,
+                             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+                             opts=self._child(depends_on=depends_on), **extra)
+
+    def _irsa_role(self, role: str, service_account: str, policy_arn: str,
+                   description: str) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        iam_role = service_account_role(f"{self._name}-{role}", parent=self, issuer=self.oidc,
+                                        namespace="kube-system", service_account=service_account,
+                                        description=description)
+        attachment = aws.iam.RolePolicyAttachment(f"{self._name}-{role}", role=iam_role.name, policy_arn=policy_arn,
+                                                  opts=self._child())
+        return iam_role, attachment
+
+    def _build_network_addon(self, cluster: aws.eks.Cluster) -> aws.eks.Addon:
+        """vpc-cni with its IRSA role: nodes are NotReady until aws-node can manage pod ENIs."""
+        role, attachment = self._irsa_role("vpc-cni", "aws-node", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+                                           "vpc-cni: manage pod ENIs")
+        # Network policy enforcement: without it EKS ignores every NetworkPolicy.
+        return self._addon("vpc-cni", cluster, [attachment], service_account_role_arn=role.arn,
+                           configuration_values=json.dumps({"enableNetworkPolicy": "true"}))
+
     def _build_addons(self, cluster: aws.eks.Cluster, node_group: aws.eks.NodeGroup) -> None:
-        name = self._name
-        cni_role = service_account_role(f"{name}-vpc-cni", parent=self, issuer=self.oidc, namespace="kube-system",
-                                        service_account="aws-node", description="vpc-cni: manage pod ENIs")
-        aws.iam.RolePolicyAttachment(f"{name}-vpc-cni", role=cni_role.name,
-                                     policy_arn="arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", opts=self._child())
-        ebs_role = service_account_role(f"{name}-ebs-csi", parent=self, issuer=self.oidc, namespace="kube-system",
-                                        service_account="ebs-csi-controller-sa",
-                                        description="EBS CSI driver: manage volumes")
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi", role=ebs_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", opts=self._child())
-        addons = {
-            # Network policy enforcement: without it EKS ignores every NetworkPolicy.
-            "vpc-cni": {"service_account_role_arn": cni_role.arn,
-                        "configuration_values": json.dumps({"enableNetworkPolicy": "true"})},
-            "kube-proxy": {},
-            "coredns": {},
-            "aws-ebs-csi-driver": {"service_account_role_arn": ebs_role.arn},
-        }
-        for addon, extra in addons.items():
-            needs_nodes = addon in ("coredns", "aws-ebs-csi-driver")  # they run as Deployments on nodes
-            aws.eks.Addon(f"{name}-{addon}", cluster_name=cluster.name, addon_name=addon,
-                          resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
-                          opts=self._child(depends_on=[node_group] if needs_nodes else []), **extra)
+        ebs_role, ebs_attachment = self._irsa_role(
+            "ebs-csi", "ebs-csi-controller-sa", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+            "EBS CSI driver: manage volumes")
+        self._addon("kube-proxy", cluster, [])  # a DaemonSet: nothing to wait for
+        # Deployments: with no node to run on the add-on stays DEGRADED and its creation times out.
+        self._addon("coredns", cluster, [node_group])
+        self._addon("aws-ebs-csi-driver", cluster, [node_group, ebs_attachment],
+                    service_account_role_arn=ebs_role.arn)
 
     def _build_load_balancer_controller(self, cluster: aws.eks.Cluster,
                                         node_group: aws.eks.NodeGroup) -> k8s.helm.v3.Release:

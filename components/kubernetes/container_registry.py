@@ -3,7 +3,9 @@
 Scan on push, immutable tags, AES256 encryption, and a lifecycle policy that keeps the
 last 30 images. Immutable tags mean CI pushes each build once under its unique
 ``<sha>-<timestamp>`` tag: the spec's moving ``latest`` and ``<environment>`` tags cannot be
-overwritten here, and the stacks never deploy them (config refuses ``latest``).
+overwritten here, and the stacks never deploy them (config refuses ``latest``). The
+repositories are ``protect``ed by config, keep their names (CI pushes to them) and are deleted
+before a replacement is created (which fails while they hold images, as it should).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ KEEP_IMAGES = 30
 class ContainerRegistryArgs:
     name_prefix: str
     services: Sequence[str]
+    protect: bool = True  # tiketi:protection.stateful
 
 
 class ContainerRegistry(Component):
@@ -42,7 +45,7 @@ class ContainerRegistry(Component):
                 f"{name}-{service}", name=f"{args.name_prefix}/{service}", image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
                 encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],
-                opts=pulumi.ResourceOptions(parent=self))
+                opts=self._child(protect=args.protect, delete_before_replace=True))
             aws.ecr.LifecyclePolicy(f"{name}-{service}", repository=repository.name, policy=lifecycle,
                                     opts=pulumi.ResourceOptions(parent=self))
             self.repository_urls[service] = repository.repository_url

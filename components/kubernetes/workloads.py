@@ -361,7 +361,11 @@ class Workloads(Component):
             metadata=self._meta(service_name, {"app": service_name}),
             spec={"serviceRef": {"name": service_name, "port": service.port}, "targetGroupARN": target_group_arn,
                   "targetType": "ip"},
-            opts=self._child(depends_on=list(self._args.bindings_depend_on)),
+            # The controller's webhook refuses a changed spec.targetGroupARN ("update may not change these
+            # fields"), and target groups are auto-named so a replacement gets a new ARN: replace the
+            # binding then, deleting the old one first (same object name).
+            opts=self._child(depends_on=list(self._args.bindings_depend_on),
+                             replace_on_changes=["spec.targetGroupARN"], delete_before_replace=True),
         )
 
 

@@ -91,6 +91,7 @@ class Network(Component):
     subnet_ids: dict[str, list[pulumi.Output[str]]]
     subnet_cidrs: dict[str, list[str]]
     endpoint_security_group_id: pulumi.Output[str]
+    internet_gateway: aws.ec2.InternetGateway  # what an internet-facing load balancer must wait for
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
@@ -151,8 +152,9 @@ class Network(Component):
         """Public -> IGW; app and worker -> their AZ's NAT (or the single NAT); data -> nowhere."""
         args, name = self._args, self._name
         zones = list(args.availability_zones)
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id,
-                                      tags={"Name": f"{args.name_prefix}-igw"}, opts=self._opts())
+        igw = self.internet_gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id,
+                                                              tags={"Name": f"{args.name_prefix}-igw"},
+                                                              opts=self._opts())
 
         public_table = self._route_table("public", vpc, "public")
         aws.ec2.Route(f"{name}-public-default", route_table_id=public_table.id,
@@ -242,7 +244,7 @@ class Network(Component):
         }))
         role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=assume_role,
                             description="VPC flow logs delivery to CloudWatch Logs", opts=self._opts())
-        aws.iam.RolePolicy(
+        delivery = aws.iam.RolePolicy(
             f"{name}-flow-logs", role=role.id,
             policy=log_group.arn.apply(lambda arn: json.dumps({
                 "Version": "2012-10-17",
@@ -257,5 +259,8 @@ class Network(Component):
         aws.ec2.FlowLog(
             f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
             log_destination=log_group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
-            tags={"Name": f"{args.name_prefix}-flow-logs"}, opts=self._opts(),
+            tags={"Name": f"{args.name_prefix}-flow-logs"},
+            # The role must be able to deliver before the first records arrive, and keep that right
+            # until the flow log is gone (destroy runs this edge backwards).
+            opts=self._opts(depends_on=[delivery]),
         )

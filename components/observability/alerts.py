@@ -16,22 +16,28 @@ Why a forwarder: SNS cannot post to a chat webhook itself (it sends a Subscripti
 no webhook answers, and its envelope is not a Discord message). SNS delivers across regions
 to Lambda (https://docs.aws.amazon.com/sns/latest/dg/sns-cross-region-delivery.html), so one
 function in the stack's region serves both topics; the us-east-1 subscription is created there.
+
+Email subscriptions are keyed by the address itself (``alerts-email-<address>``), so removing
+one address never re-creates the others. The keys are ``protect``ed by config (messages a
+topic holds in flight are encrypted with them); topics and the forwarder keep their names and
+are deleted before a replacement is created; the forwarder's package names its file.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from components.base import Component
+from components.lambda_code import code_archive
 from components.security import iam
 
 EDGE_REGION = "us-east-1"
-FORWARDER_CODE = Path(__file__).resolve().parents[2] / "lambdas" / "alert_forwarder"
+FORWARDER_CODE_FILES = ("handler.py",)  # lambdas/alert_forwarder/: stdlib only
 FORWARDER_RUNTIME = "python3.13"
 
 
@@ -44,6 +50,7 @@ class AlertsArgs:
     default_tags: Mapping[str, str] = field(default_factory=dict)
     discord_webhook_url: pulumi.Input[str] | None = None
     log_retention_days: int = 30
+    protect: bool = True  # tiketi:protection.stateful: the topics' KMS keys
 
 
 class Alerts(Component):
@@ -91,11 +98,12 @@ class Alerts(Component):
                     "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 },
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
         )
         aws.kms.Alias(f"{name}-key", name=f"alias/{args.name_prefix}-alerts", target_key_id=key.key_id, opts=child)
         topic = aws.sns.Topic(f"{name}-topic", name=f"{args.name_prefix}-alerts", kms_master_key_id=key.arn,
-                              opts=child)
+                              opts=pulumi.ResourceOptions.merge(
+                                  child, pulumi.ResourceOptions(delete_before_replace=True)))
         aws.sns.TopicPolicy(
             f"{name}-topic",
             arn=topic.arn,
@@ -119,11 +127,12 @@ class Alerts(Component):
             ),
             opts=child,
         )
-        for index, email in enumerate(args.emails):
-            subscription = aws.sns.TopicSubscription(f"{name}-email-{index}", topic=topic.arn, protocol="email",
-                                                     endpoint=email, opts=child)
+        for email in args.emails:
+            key_name = f"{name}-email-{subscription_key(email)}"
+            subscription = aws.sns.TopicSubscription(key_name, topic=topic.arn, protocol="email", endpoint=email,
+                                                     opts=child)
             # Unconfirmed email subscriptions cannot be deleted by the provider: worth watching after a deploy.
-            self.subscriptions[f"{name}-email-{index}"] = subscription.pending_confirmation
+            self.subscriptions[key_name] = subscription.pending_confirmation
         return topic
 
     def _build_forwarder(self, topics: dict[str, aws.sns.Topic]) -> None:
@@ -134,7 +143,7 @@ class Alerts(Component):
         role = aws.iam.Role(f"{name}-forwarder", assume_role_policy=iam.trust("lambda.amazonaws.com"),
                             description="alert forwarder: write its own logs, nothing else", opts=self._child())
         # Its own log group only: the forwarder calls no AWS API.
-        aws.iam.RolePolicy(
+        logs = aws.iam.RolePolicy(
             f"{name}-forwarder-logs", role=role.id,
             policy=iam.document(iam.allow(["logs:CreateLogStream", "logs:PutLogEvents"],
                                           pulumi.Output.concat(log_group.arn, ":*"), sid="WriteOwnLogs")),
@@ -146,14 +155,14 @@ class Alerts(Component):
             runtime=FORWARDER_RUNTIME,
             architectures=["arm64"],
             handler="handler.handler",
-            code=pulumi.FileArchive(str(FORWARDER_CODE)),
+            code=code_archive("alert_forwarder", FORWARDER_CODE_FILES),
             role=role.arn,
             timeout=15,
             memory_size=128,
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=log_group.name),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={
                 "DISCORD_WEBHOOK_URL": pulumi.Output.secret(args.discord_webhook_url)}),
-            opts=self._child(depends_on=[log_group]),
+            opts=self._child(depends_on=[log_group, logs], delete_before_replace=True),
         )
         for region, topic in topics.items():
             suffix = f"-{region}" if region else ""
@@ -165,3 +174,8 @@ class Alerts(Component):
             aws.sns.TopicSubscription(f"{name}-forwarder{suffix}", topic=topic.arn, protocol="lambda",
                                       endpoint=function.arn,
                                       opts=self._child(provider=provider, depends_on=[permission]))
+
+
+def subscription_key(email: str) -> str:
+    """A stable resource-name part for an address: ``Oncall@Tiketi.io`` -> ``oncall-at-tiketi-io``."""
+    return re.sub(r"[^a-z0-9]+", "-", email.lower().replace("@", "-at-")).strip("-")

@@ -171,7 +171,7 @@ class UserAlarms(Component):
                 missing_data="notBreaching",
                 description=f"Lambda@Edge queue-token check: more than {limits.edge_function_errors} errors in 5 "
                             "minutes; viewers get 5xx before reaching the API",
-                first_check="the /aws/lambda/us-east-1.<prefix>-edge-queue-check log group in the region nearest "
+                first_check="the /aws/lambda/us-east-1.<edgeFunctionName output> log group in the region nearest "
                             "the users (ap-northeast-2 first)",
                 **self._edge),
         ]

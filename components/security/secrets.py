@@ -11,7 +11,9 @@ Generates (pulumi-random) and stores:
 - the origin-verify value CloudFront sends to the ALB (which answers 403 without it).
 
 Other components receive the values only as secret Outputs, and the stack exports only
-the secrets' ARNs. Deleting a secret is recoverable for ``recovery_window_days``.
+the secrets' ARNs. Deleting a secret is recoverable for ``recovery_window_days``; the secrets
+are ``protect``ed by config (tiketi:protection.stateful). A secret's name is its only input that
+forces a replacement, so its fixed name can never collide with the secret it replaces.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ REDIS_TOKEN_SPECIALS = "!&#$^<>-"  # noqa: S105 - a character set, not a token
 class SecretsArgs:
     name_prefix: str
     recovery_window_days: int = 7
+    protect: bool = True  # tiketi:protection.stateful
 
 
 class Secrets(Component):
@@ -94,7 +97,7 @@ class Secrets(Component):
             name=f"{self._args.name_prefix}/{role}",
             description=description,
             recovery_window_in_days=self._args.recovery_window_days,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._child(protect=self._args.protect),
         )
 
 

@@ -320,3 +320,44 @@ def test_every_hpa_target_has_a_pdb():
     assert evaluate(hpa_stack({"app": "api"})) == []
     assert [v.message for v in evaluate(hpa_stack(None))] == ["api is autoscaled but has no PodDisruptionBudget"]
     assert [v.rule for v in evaluate(hpa_stack({"app": "other"}))] == ["hpa-has-pdb"]
+
+
+# --- placeholders ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value,why", [
+    ("arn:aws:acm:us-east-1:123456789012:certificate/4d7a9e1b", "names the documentation account 123456789012"),
+    ("arn:aws:iam::111122223333:role/ci", "names the documentation account 111122223333"),
+    ("www.tiketi.example.com", "names the documentation domain www.tiketi.example.com (RFC 2606)"),
+    ("https://Example.ORG/path", "names the documentation domain Example.ORG (RFC 2606)"),
+    ("oncall@tiketi.example.net", "names the documentation domain tiketi.example.net (RFC 2606)"),
+    ("203.0.113.0/24", "is in the documentation range 203.0.113.0/24 (RFC 5737)"),
+    ("198.51.100.7", "is in the documentation range 198.51.100.0/24 (RFC 5737)"),
+])
+def test_placeholders_are_recognised(value, why):
+    import placeholders
+
+    assert placeholders.reason(value) == why
+
+
+@pytest.mark.parametrize("value", [
+    "0.0.0.0/0", "10.0.0.0/16", "203.0.112.0/24", "arn:aws:iam::210987654321:role/ci", "tiketi.io",
+    "myexample.com", "example.community", "https://api.tiketi.io/example.com-like", "123456789012",
+])
+def test_real_values_are_not_placeholders(value):
+    import placeholders
+
+    assert placeholders.reason(value) is None
+
+
+def test_the_placeholder_rule_names_each_property_path():
+    r = res("aws:cloudfront/distribution:Distribution",
+            {"aliases": ["tiketi.io", "www.tiketi.example.com"], "viewerCertificate": {
+                "acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}}, name="cdn")
+    assert [str(v) for v in check_resource(r) if v.rule == "no-placeholder-values"] == [
+        "[no-placeholder-values] cdn: aliases[1]: 'www.tiketi.example.com' names the documentation domain "
+        "www.tiketi.example.com (RFC 2606); put the team's own value in Pulumi.<stack>.yaml before deploying",
+        "[no-placeholder-values] cdn: viewerCertificate.acmCertificateArn: "
+        "'arn:aws:acm:us-east-1:123456789012:certificate/x' names the documentation account 123456789012; put the "
+        "team's own value in Pulumi.<stack>.yaml before deploying",
+    ]

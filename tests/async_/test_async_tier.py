@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
 from tests.support.aws_queries import ALARM, EGRESS, INGRESS, group, random_value
@@ -79,9 +80,12 @@ def test_worker_function(stack, reserved, tracing, request):
     assert function.inputs["vpcConfig"]["securityGroupIds"] == [group(snap, "worker").id]
 
 
-def test_worker_code_is_the_handler_folder(aws_stack):
+def test_worker_code_is_an_explicit_file_list(aws_stack):
+    # Not the folder: a FileArchive would pack __pycache__ and whatever else lies there.
     code = worker_function(aws_stack).inputs["code"]
-    assert code.path.endswith("lambdas/ticket_worker")
+    assert isinstance(code, pulumi.AssetArchive)
+    assert sorted(code.assets) == ["handler.py"]
+    assert code.assets["handler.py"].path.endswith("lambdas/ticket_worker/handler.py")
 
 
 def test_worker_calls_the_internal_api_over_https_by_the_name_on_its_certificate(aws_stack):

@@ -26,14 +26,17 @@ def test_staging_runs_smaller_with_a_proxy_and_without_failover():
     assert config.database.proxy is True and config.database.multi_az is False  # the proxy as in prod
     assert config.database.deletion_protection is False
     assert config.cache.nodes == 1 and config.cache.failover is False and config.cache.multi_az is False
+    assert (config.database.final_snapshot, config.cache.final_snapshot) == (False, False)
 
 
 def test_data_tier_defaults_are_the_secure_ones():
     config = parse_aws()
     db, cache = config.database, config.cache
     assert (db.multi_az, db.deletion_protection, db.final_snapshot, db.proxy) == (True, True, True, True)
+    assert (db.apply_immediately, db.allow_major_version_upgrade) == (False, False)
     assert (cache.transit_encryption, cache.auth_token, cache.multi_az, cache.nodes) == (True, True, True, 2)
-    assert config.secrets.recovery_window_days == 7 and config.alerts.emails == []
+    assert cache.final_snapshot is True
+    assert config.secrets.recovery_window_days == 7
 
 
 def test_unknown_postgres_version_family():  # DatabaseSettings._known_family
@@ -193,3 +196,19 @@ def test_kafka_storage_and_client_user_are_consistent():  # KafkaSettings._consi
 def test_kafka_monitoring_level_is_one_msk_knows():
     assert problem_with("kafka", enhancedMonitoring="FULL").startswith(
         'tiketi:kafka.enhancedMonitoring: "FULL" is not allowed; expected "DEFAULT"')
+
+
+# --- a major PostgreSQL upgrade must not strand the old parameter group (issue 12, finding 6) ------------
+
+
+def test_a_major_upgrade_without_apply_immediately_is_refused():  # DatabaseSettings._major_upgrade_applies_now
+    assert problem_with("database", engineVersion="17", allowMajorVersionUpgrade=True) == (
+        "tiketi:database.allowMajorVersionUpgrade: true needs tiketi:database.applyImmediately: true; queued for "
+        "the maintenance window, the upgrade would leave the instance on the old parameter group, which Pulumi "
+        "deletes in the same update (InvalidDBParameterGroupState)")
+
+
+def test_a_major_upgrade_applied_immediately_is_accepted():
+    database = parse_aws(**{"tiketi:database": {**DATABASE, "engineVersion": "17", "allowMajorVersionUpgrade": True,
+                                                "applyImmediately": True}}).database
+    assert (database.parameter_group_family, database.apply_immediately) == ("postgres17", True)

@@ -7,7 +7,7 @@ import pytest
 from components.config import parse_stack_config
 from components.config.errors import HIDDEN
 from components.config.kubernetes import check_image_tag
-from tests.support.config import KIND, WORKLOADS, aws_config, parse, parse_aws, problem_with, problems_of
+from tests.support.config import CLUSTER, KIND, WORKLOADS, aws_config, parse, parse_aws, problem_with, problems_of
 
 # --- tiketi:cluster -----------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ def test_eks_version_written_as_a_yaml_number_says_to_quote_it():
     assert problem_with("cluster", version=1.3) == (
         "tiketi:cluster.version: 1.3 is a YAML number, not a version string: YAML reads an unquoted 1.30 as 1.3 "
         'and 7.10 as 7.1; put the version in quotes as you mean it, e.g. "1.30"')
-    assert parse_aws(**{"tiketi:cluster": {"version": "1.30"}}).cluster.version == "1.30"
+    assert parse_aws(**{"tiketi:cluster": {**CLUSTER, "version": "1.30"}}).cluster.version == "1.30"
 
 
 def test_api_server_open_to_the_internet_is_refused():  # ClusterSettings._no_open_endpoint
@@ -61,7 +61,8 @@ def test_node_instance_types_must_exist():  # ClusterSettings._real_instance_typ
 def test_node_instance_types_must_match_the_ami_architecture():  # ClusterSettings._sizes
     assert problem_with("cluster", instanceTypes=["m7g.large", "m7i.large"]) == (
         'tiketi:cluster.instanceTypes[1]: "m7i.large" does not run amiType AL2023_ARM_64_STANDARD')
-    x86 = parse_aws(**{"tiketi:cluster": {"amiType": "AL2023_x86_64_STANDARD", "instanceTypes": ["m7i.large"]}})
+    x86 = parse_aws(**{"tiketi:cluster": {**CLUSTER, "amiType": "AL2023_x86_64_STANDARD",
+                                          "instanceTypes": ["m7i.large"]}})
     assert x86.cluster.instance_types == ["m7i.large"]
 
 
@@ -71,6 +72,63 @@ def test_desired_size_must_lie_between_min_and_max():  # ClusterSettings._sizes
 
 
 # --- tiketi:workloads ---------------------------------------------------------------------------
+
+
+# --- EKS access entries (issue 12, finding 4) ----------------------------------------------------------
+
+ROLE = "arn:aws:iam::210987654321:role/"
+
+
+def with_entries(entries: dict) -> dict:
+    return {"tiketi:cluster": {**CLUSTER, "accessEntries": entries}}
+
+
+def test_the_same_principal_twice_is_refused_before_eks_says_409():  # ClusterSettings._access
+    entries = {"ci-deploy": {"principalArn": ROLE + "deploy"}, "platform": {"principalArn": ROLE + "deploy"}}
+    assert problems_of(aws_config(**with_entries(entries))) == [
+        f'tiketi:cluster.accessEntries.platform.principalArn: "{ROLE}deploy" is also entry ci-deploy; EKS allows '
+        "one access entry per principal (the second fails with 409 ResourceInUseException)"]
+
+
+def test_without_a_cluster_admin_entry_nobody_could_apply_the_kubernetes_objects():  # ClusterSettings._access
+    [problem] = problems_of(aws_config(**with_entries({"auditors": {"principalArn": ROLE + "audit",
+                                                                    "access": "view"}})))
+    assert problem == ('tiketi:cluster.accessEntries: {"auditors": "view"} must give at least one principal '
+                       "cluster-admin access: the cluster has no creator entry, so the identity running Pulumi "
+                       "needs one to apply the Kubernetes objects")
+    assert problems_of(aws_config(**with_entries({}))) == [problem.replace('{"auditors": "view"}', "{}")]
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:sts::210987654321:assumed-role/AWSReservedSSO_Admin_0123/someone",  # a session, not the role
+    "arn:aws:iam::2109876543:role/short-account",
+    "tiketi-ci-deploy",
+])
+def test_principals_are_iam_role_or_user_arns(arn):  # AccessEntrySettings._iam_arn
+    [problem] = problems_of(aws_config(**with_entries({"ci-deploy": {"principalArn": arn}})))
+    assert problem.startswith(f'tiketi:cluster.accessEntries.ci-deploy.principalArn: "{arn}" is not an IAM role '
+                              "or user ARN; expected arn:aws:iam::<account>:role/<path/><name>")
+
+
+def test_entry_names_become_resource_names_so_they_are_simple():  # ClusterSettings._entry_names
+    [problem] = problems_of(aws_config(**with_entries({"CI Deploy": {"principalArn": ROLE + "deploy"}})))
+    assert problem.startswith("tiketi:cluster.accessEntries: ") and "names an entry 'CI Deploy'" in problem
+
+
+def test_an_sso_role_path_is_kept_and_cluster_admin_is_the_default():
+    arn = ROLE + "aws-reserved/sso.amazonaws.com/ap-northeast-2/AWSReservedSSO_Admin_0123456789abcdef"
+    entry = parse_aws(**with_entries({"admins": {"principalArn": arn}})).cluster.access_entries["admins"]
+    assert (entry.principal_arn, entry.policy_arn) == (
+        arn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_committed_stacks_give_ci_write_access(stack):
+    entries = parse(stack).cluster.access_entries
+    assert sorted(entries) == ["ci-deploy", "ci-preview", "platform-admins"]
+    # Previews are server-side-apply dry runs, which the API server authorises like writes.
+    assert {name: e.access for name, e in entries.items()} == dict.fromkeys(entries, "cluster-admin")
+    assert entries["ci-deploy"].principal_arn.endswith(f"role/tiketi-ci-deploy-{stack}")
 
 
 def test_prod_workloads_follow_the_spec_tables():

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from components.config.observability import EDGE_LOG_REGIONS
+from components.config.observability import EDGE_LOG_REGIONS, AlertsSettings
 from tests.support.config import aws_config, parse, parse_aws, problem_with, problems_of
 
 WEBHOOK = "https://discord.com/api/webhooks/123456789012345678/AbC-dEf_123"
 
 
-def test_alert_emails_default_to_none():
-    assert parse_aws().alerts.emails == []
+def test_alert_emails_default_to_none_which_only_an_unwatched_stack_may_keep():
+    assert AlertsSettings.model_fields["emails"].default == []
+    assert AlertsSettings.model_fields["require_subscribers"].default is True
     assert parse_aws().alerts.discord_webhook_url is None
 
 
@@ -76,3 +77,28 @@ def test_observability_is_only_for_aws_stacks():
     from tests.support.config import KIND
     assert problems_of({**KIND, "tiketi:observability": "{}"}, "local") == [
         "tiketi:observability: is only for tiketi:platform aws, not kind; remove it"]
+
+
+def test_an_empty_subscriber_list_is_refused_by_default():  # AlertsSettings._someone_listens
+    assert problems_of(aws_config(**{"tiketi:alerts": {"emails": []}})) == [
+        "tiketi:alerts.emails: [] is empty and there is no discordWebhookUrl, so every alarm of this stack would "
+        "notify no one; list at least one on-call address (or set tiketi:alerts.requireSubscribers: false for a "
+        "stack nobody watches)"]
+    assert problems_of(aws_config(**{"tiketi:alerts": "null"})) == problems_of(
+        aws_config(**{"tiketi:alerts": {"emails": []}}))
+
+
+def test_a_stack_nobody_watches_says_so_explicitly():
+    alerts = parse_aws(**{"tiketi:alerts": {"requireSubscribers": False}}).alerts
+    assert (alerts.emails, alerts.require_subscribers) == ([], False)
+
+
+def test_both_aws_stacks_name_a_subscriber():
+    # Placeholders make preview/up refuse until the team's addresses replace them.
+    assert parse("prod").alerts.emails == ["oncall@tiketi.example.com"]
+    assert parse("staging").alerts.emails == ["platform-alerts@tiketi.example.com"]
+
+
+def test_a_discord_webhook_alone_is_someone_listening():
+    alerts = parse_aws(**{"tiketi:alerts": {"discordWebhookUrl": WEBHOOK}}).alerts
+    assert (alerts.emails, alerts.discord_webhook_url) == ([], WEBHOOK)

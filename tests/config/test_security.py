@@ -1,10 +1,10 @@
-"""components/config/security.py: tiketi:secrets."""
+"""components/config/security.py: tiketi:secrets and tiketi:protection."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support.config import aws_config, parse_aws, problems_of
+from tests.support.config import aws_config, parse, parse_aws, problems_of
 
 
 @pytest.mark.parametrize("days", [0, 7, 30])
@@ -20,3 +20,10 @@ def test_secret_recovery_window_bounds(days):  # SecretsSettings._window
 
 def test_the_default_recovery_window_is_seven_days():
     assert parse_aws().secrets.recovery_window_days == 7
+
+
+
+def test_protection_is_on_unless_a_stack_turns_it_off():
+    # Config-driven, never the stack's name: prod keeps the default, staging says false.
+    assert parse_aws().protection.stateful is True
+    assert (parse("prod").protection.stateful, parse("staging").protection.stateful) == (True, False)

@@ -90,7 +90,8 @@ def test_prod_sets_only_what_differs_from_the_defaults():
     raw, _ = load_stack_config_file("prod")
     assert sorted(json.loads(raw["tiketi:database"])) == [
         "allocatedStorageGb", "backupRetentionDays", "instanceClass", "logRetentionDays", "maxAllocatedStorageGb"]
-    assert "tiketi:secrets" not in raw and "tiketi:queue" not in raw and "tiketi:alerts" not in raw
+    assert "tiketi:secrets" not in raw and "tiketi:queue" not in raw and "tiketi:protection" not in raw
+    assert json.loads(raw["tiketi:alerts"]) == {"emails": ["oncall@tiketi.example.com"]}  # no default for who is paged
 
 
 # --- sections per platform ----------------------------------------------------------------------
@@ -118,8 +119,10 @@ def test_sections_with_per_environment_values_are_required_on_aws():
 
 
 def test_optional_sections_take_every_default():
-    config = parse_aws()
+    # Every optional section left out (alerts only says nobody is paged, its one required decision).
+    config = parse_aws(**{"tiketi:alerts": {"requireSubscribers": False}})
     assert (config.secrets.recovery_window_days, config.alerts.emails, config.queue.max_receive_count) == (7, [], 5)
+    assert config.protection.stateful is True
 
 
 def test_network_on_the_kind_platform_is_refused():

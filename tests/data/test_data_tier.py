@@ -97,12 +97,17 @@ def test_postgres_instance(stack, multi_az, retention, protected, final, request
         "backupRetentionPeriod": retention, "performanceInsightsEnabled": True,
         "performanceInsightsRetentionPeriod": 7, "databaseInsightsMode": "standard",
         "deletionProtection": protected, "skipFinalSnapshot": not final,
-        "enabledCloudwatchLogsExports": ["postgresql", "upgrade"], "port": 5432,
+        "enabledCloudwatchLogsExports": ["postgresql", "upgrade"], "port": 5432, "applyImmediately": False,
     }
     assert {k: db.inputs.get(k) for k in expect} == expect
     assert db.inputs["vpcSecurityGroupIds"] == [group(snap, "db").id]
     if final:
-        assert db.inputs["finalSnapshotIdentifier"] == f"tiketi-{stack}-postgres-final"
+        # A suffix generated once per stack life: a second destroy of a re-created stack would
+        # otherwise fail with DBSnapshotAlreadyExists.
+        [suffix] = [r for r in snap.all("random:index/randomId:RandomId") if r.name == "database-final-snapshot"]
+        assert db.inputs["finalSnapshotIdentifier"] == f"tiketi-{stack}-postgres-final-{suffix.outputs['hex']}"
+    else:
+        assert "finalSnapshotIdentifier" not in db.inputs
     subnets = snap.one("aws:rds/subnetGroup:SubnetGroup")
     assert db.inputs["dbSubnetGroupName"] == subnets.outputs["name"]
     assert sorted(subnets.inputs["subnetIds"]) == sorted(snap.outputs["dataSubnetIds"])

@@ -10,6 +10,7 @@ import pytest
 from tests.data.test_data_tier import ingress_sources, topic_arn
 from tests.support.aws_queries import ALARM, EGRESS, group
 from tests.support.manifests import manifest
+from tools.harness.fake_cloud import ACCOUNT_ID
 from tools.harness.snapshot import Snapshot, unwrap
 
 CLUSTER = "aws:msk/cluster:Cluster"
@@ -169,9 +170,9 @@ def test_key_lets_secrets_manager_use_it_for_this_account_only(aws_stack):
     assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] == 30
     admin, secrets_manager = json.loads(key.inputs["policy"])["Statement"]
     assert admin == {"Sid": "AccountAdministers", "Effect": "Allow",
-                     "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}
+                     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "kms:*", "Resource": "*"}
     assert secrets_manager["Condition"] == {"StringEquals": {
-        "kms:ViaService": "secretsmanager.ap-northeast-2.amazonaws.com", "kms:CallerAccount": "123456789012"}}
+        "kms:ViaService": "secretsmanager.ap-northeast-2.amazonaws.com", "kms:CallerAccount": ACCOUNT_ID}}
     assert secrets_manager["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                                          "kms:CreateGrant", "kms:DescribeKey"]
 
@@ -225,7 +226,7 @@ def test_stack_outputs_name_the_cluster(aws_stack):
     assert aws_stack.outputs["kafkaBootstrapServers"] == cluster.outputs["bootstrapBrokersSaslScram"]
     assert aws_stack.outputs["kafkaClusterArn"] == cluster.outputs["arn"]
     assert aws_stack.outputs["kafkaClusterArn"].startswith(
-        f"arn:aws:kafka:ap-northeast-2:123456789012:cluster/tiketi-{aws_stack.stack}-kafka/")
+        f"arn:aws:kafka:ap-northeast-2:{ACCOUNT_ID}:cluster/tiketi-{aws_stack.stack}-kafka/")
 
 
 def test_local_keeps_its_in_cluster_broker(local):

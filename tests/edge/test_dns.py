@@ -206,7 +206,8 @@ def test_external_dns_uses_the_given_certificates_and_writes_no_public_record(ex
 
 def test_external_dns_keeps_every_order_and_policy_rule(external):
     from tools.harness.deploy_order import check_deploy_order
-    from tools.harness.policy_check import check
+    from tools.harness.policy_check import PLACEHOLDER_RULE, check
 
     assert check_deploy_order(external) == []
-    assert [str(v) for v in check(external)] == []
+    # The example names are placeholders (reported apart, refused by make preview/up); nothing else.
+    assert [str(v) for v in check(external) if v.rule != PLACEHOLDER_RULE] == []

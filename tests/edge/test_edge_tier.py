@@ -190,10 +190,14 @@ def test_http_listener_redirects_to_https(aws_stack):
 # --- CloudFront and Lambda@Edge -----------------------------------------------------------------
 
 
+def edge_function(snap):
+    return snap.one(EDGE_FUNCTION, publish=True)  # the only published function: the worker runs $LATEST
+
+
 def test_edge_function_and_role_live_in_us_east_1(aws_stack):
     provider = us_east_1_provider(aws_stack)
     provider_ref = f"{provider.urn}::{provider.id}"
-    function = aws_stack.one(EDGE_FUNCTION, name=f"tiketi-{aws_stack.stack}-edge-queue-check")
+    function = edge_function(aws_stack)
     assert function.provider == provider_ref
     role = next(r for r in aws_stack.all("aws:iam/role:Role") if r.outputs["arn"] == function.inputs["role"])
     assert role.provider == provider_ref
@@ -204,6 +208,9 @@ def test_edge_function_and_role_live_in_us_east_1(aws_stack):
     assert {k: function.inputs[k] for k in expect} == expect
     assert "environment" not in function.inputs  # Lambda@Edge has none
     assert function.retain_on_delete is True  # replicas outlive the distribution for hours
+    # Auto-named: a replacement must not collide with the retained old function.
+    assert "name" not in function.inputs and function.outputs["name"].startswith("cdn-edge-")
+    assert aws_stack.outputs["edgeFunctionName"] == function.outputs["name"]
 
 
 def test_explicit_provider_carries_the_stack_default_tags(aws_stack):
@@ -213,7 +220,7 @@ def test_explicit_provider_carries_the_stack_default_tags(aws_stack):
 
 
 def test_edge_archive_holds_the_handler_and_the_secret_as_config_json(aws_stack):
-    function = aws_stack.one(EDGE_FUNCTION, name=f"tiketi-{aws_stack.stack}-edge-queue-check")
+    function = edge_function(aws_stack)
     archive = unwrap(function.inputs["code"])
     assert sorted(archive.assets) == ["config.json", "handler.py"]
     assert archive.assets["handler.py"].path.endswith("lambdas/edge_queue_check/handler.py")
@@ -223,7 +230,7 @@ def test_edge_archive_holds_the_handler_and_the_secret_as_config_json(aws_stack)
 
 
 def test_distribution_uses_the_published_edge_version_on_viewer_request(aws_stack):
-    function = aws_stack.one(EDGE_FUNCTION, name=f"tiketi-{aws_stack.stack}-edge-queue-check")
+    function = edge_function(aws_stack)
     behavior = aws_stack.one(DISTRIBUTION).inputs["defaultCacheBehavior"]
     [association] = behavior["lambdaFunctionAssociations"]
     assert association["eventType"] == "viewer-request"
@@ -247,7 +254,7 @@ def test_pages_are_server_rendered_and_cached_only_when_nextjs_says_so(aws_stack
     assert (pages["targetOriginId"], pages["viewerProtocolPolicy"]) == ("alb", "redirect-to-https")
     assert "POST" in pages["allowedMethods"]  # server actions post to the page's path
     assert pages["originRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-    policy = aws_stack.one("aws:cloudfront/cachePolicy:CachePolicy", name=f"tiketi-{aws_stack.stack}-pages")
+    policy = aws_stack.one("aws:cloudfront/cachePolicy:CachePolicy", comment=f"tiketi-{aws_stack.stack}: pages")
     assert pages["cachePolicyId"] == policy.id
     assert (policy.inputs["minTtl"], policy.inputs["defaultTtl"], policy.inputs["maxTtl"]) == (0, 0, 31536000)
     key = policy.inputs["parametersInCacheKeyAndForwardedToOrigin"]

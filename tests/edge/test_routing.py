@@ -75,7 +75,7 @@ def target_group(snap: Snapshot, port: int) -> str:
 @pytest.fixture(scope="module")
 def deployed_edge_check(prod, tmp_path_factory):
     """The edge function as prod deploys it: its handler.py and the config.json written into its archive."""
-    function = prod.one("aws:lambda/function:Function", name="tiketi-prod-edge-queue-check")
+    function = prod.one("aws:lambda/function:Function", publish=True)  # the edge function (auto-named)
     archive = unwrap(function.inputs["code"])
     directory = tmp_path_factory.mktemp("deployed-edge")
     (directory / "handler.py").write_text(Path(archive.assets["handler.py"].path).read_text())
@@ -85,7 +85,7 @@ def deployed_edge_check(prod, tmp_path_factory):
 
 def test_every_alb_bound_behaviour_runs_the_edge_check_and_no_other_does(aws_stack):
     distribution = aws_stack.one(DISTRIBUTION)
-    function = aws_stack.one("aws:lambda/function:Function", name=f"tiketi-{aws_stack.stack}-edge-queue-check")
+    function = aws_stack.one("aws:lambda/function:Function", publish=True)  # the edge function (auto-named)
     behaviours = [distribution.inputs["defaultCacheBehavior"], *distribution.inputs["orderedCacheBehaviors"]]
     for behaviour in behaviours:
         associations = behaviour.get("lambdaFunctionAssociations", [])

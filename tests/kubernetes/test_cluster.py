@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.support.config import parse
 from tests.support.manifests import of_kind
 
 
@@ -42,8 +43,15 @@ def test_node_group(stack, types, capacity, sizes, request):
                                                   "httpPutResponseHopLimit": 1}
 
 
-def test_desired_size_is_not_fought_on_update(aws_stack):
-    assert aws_stack.one("aws:eks/nodeGroup:NodeGroup").ignore_changes == ("scalingConfig.desiredSize",)
+def test_pulumi_owns_the_desired_size_so_raising_min_size_moves_it_too(aws_stack):
+    # Ignoring desiredSize after creation (with no autoscaler to move it) made a minSize above the
+    # group's current desired size an update EKS refuses; now both move together from config.
+    nodes = aws_stack.one("aws:eks/nodeGroup:NodeGroup")
+    assert nodes.ignore_changes == ()
+    cluster = parse(aws_stack.stack).cluster
+    scaling = nodes.inputs["scalingConfig"]
+    assert (scaling["minSize"], scaling["desiredSize"], scaling["maxSize"]) == (
+        cluster.min_size, cluster.desired_size, cluster.max_size)
 
 
 def test_autoscaled_deployments_leave_replicas_to_their_hpa(prod):

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components.network.network import plan_subnets
+from tools.harness.fake_cloud import ACCOUNT_ID
 from tools.harness.snapshot import Snapshot
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -219,7 +220,7 @@ def test_flow_log_role_is_trusted_by_flow_logs_of_this_account_only(aws_stack):
     role = next(r for r in aws_stack.all("aws:iam/role:Role") if r.outputs["arn"] == flow_log.inputs["iamRoleArn"])
     [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
     [policy] = aws_stack.all("aws:iam/rolePolicy:RolePolicy", role=role.id)
     [grant] = json.loads(policy.inputs["policy"])["Statement"]
     flow_logs_name = f"/tiketi/tiketi-{aws_stack.stack}/vpc-flow-logs"

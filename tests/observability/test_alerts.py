@@ -9,6 +9,7 @@ import pytest
 
 from components.config.observability import EDGE_LOG_REGIONS
 from tests.conftest import ALERT_SUBSCRIBERS
+from tools.harness.fake_cloud import ACCOUNT_ID
 from tools.harness.snapshot import Snapshot, is_secret, unwrap
 
 WEBHOOK, EMAILS = ALERT_SUBSCRIBERS["discordWebhookUrl"], ALERT_SUBSCRIBERS["emails"]
@@ -92,8 +93,10 @@ def test_the_committed_stacks_have_no_forwarder(aws_stack):
 
 
 def test_edge_function_log_groups_exist_with_retention_in_every_listed_region(aws_stack):
+    # The edge function is auto-named (a replacement must not collide with the retained old one).
+    [function] = [f for f in aws_stack.all("aws:lambda/function:Function") if f.name == "cdn-edge"]
     groups = [g for g in aws_stack.all("aws:cloudwatch/logGroup:LogGroup")
-              if g.inputs["name"] == f"/aws/lambda/us-east-1.tiketi-{aws_stack.stack}-edge-queue-check"]
+              if g.inputs["name"] == f"/aws/lambda/us-east-1.{function.outputs['name']}"]
     regions = {}
     for group in groups:
         [provider] = [p for p in aws_stack.providers("aws") if group.provider.startswith(p.urn)]
@@ -124,7 +127,7 @@ def test_rds_enhanced_monitoring_every_minute_through_its_own_role(aws_stack):
     [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement == {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
                          "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount":
-                                                                                    "123456789012"}}}
+                                                                                    ACCOUNT_ID}}}
     [attachment] = aws_stack.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment", role=role.outputs["name"])
     assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
     assert attachment.urn in instance.all_dependencies

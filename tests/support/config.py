@@ -14,7 +14,8 @@ NETWORK = {"vpcCidr": "10.0.0.0/16", "availabilityZones": ["ap-northeast-2a", "a
 DATABASE = {"instanceClass": "db.t4g.medium"}
 CACHE = {"nodeType": "cache.t4g.small"}
 WORKER = {"reservedConcurrency": 10}
-CLUSTER: dict = {}
+CLUSTER = {"accessEntries": {"ci-deploy": {"principalArn": "arn:aws:iam::210987654321:role/tiketi-ci-deploy"}}}
+ALERTS = {"emails": ["oncall@tiketi.io"]}
 WORKLOADS = {"namespace": "tiketi-prod", "imageTag": "1.0.0"}
 KIND = {"tiketi:platform": "kind", "tiketi:workloads": json.dumps({"namespace": "tiketi-spring"})}
 ALB_CERT = "arn:aws:acm:ap-northeast-2:123456789012:certificate/6f0b2c9d-1e4a-4f7b-8c3d-2a5e9b0c7d16"
@@ -42,6 +43,7 @@ def aws_config(network: dict | None = None, **extra: object) -> dict[str, str]:
         "tiketi:worker": json.dumps(WORKER),
         "tiketi:edge": json.dumps(EDGE),
         "tiketi:cluster": json.dumps(CLUSTER),
+        "tiketi:alerts": json.dumps(ALERTS),
         "tiketi:workloads": json.dumps(WORKLOADS),
     }
     raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
@@ -57,7 +59,7 @@ def problems_of(raw: dict, stack: str = "prod", secret_keys: tuple[str, ...] = (
 def problem_with(section: str, stack: str = "prod", **values: object) -> str:
     """The one problem of an aws stack whose ``tiketi:<section>`` is the minimal one plus ``values``."""
     base = {"network": NETWORK, "database": DATABASE, "cache": CACHE, "worker": WORKER, "edge": EDGE,
-            "cluster": CLUSTER, "workloads": WORKLOADS}.get(section, {})
+            "cluster": CLUSTER, "alerts": ALERTS, "workloads": WORKLOADS}.get(section, {})
     [problem] = problems_of(aws_config(**{f"tiketi:{section}": {**base, **values}}), stack)
     return problem
 

@@ -75,8 +75,10 @@ def archive_members(archive: Any, masked: bool = False, prefix: str = "") -> dic
     """
     members: dict[str, bytes] = {}
     if isinstance(archive, pulumi.FileArchive):
+        # Every file below the folder, __pycache__ included, as the engine packs it: which is why
+        # the program names its Lambda files instead (components/lambda_code.py).
         root = Path(archive.path)
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
             members[prefix + path.relative_to(root).as_posix()] = path.read_bytes()
     elif isinstance(archive, pulumi.AssetArchive):
         for name, member in sorted(archive.assets.items()):

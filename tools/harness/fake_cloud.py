@@ -9,6 +9,7 @@ answer would let the render show a program that cannot work.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import uuid
@@ -17,7 +18,9 @@ from collections.abc import Callable
 import pulumi
 from pulumi.runtime import rpc
 
-ACCOUNT_ID = "123456789012"
+# Not one of the accounts AWS documentation uses (123456789012, ...): those mark the committed
+# placeholders the policy pack refuses, and the engine's own ARNs must not look like them.
+ACCOUNT_ID = "210987654321"
 # How the engine marks a secret inside serialized properties.
 SECRET_SIG_KEY = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
@@ -53,7 +56,12 @@ class FakeCloud(pulumi.runtime.Mocks):
         computed = _COMPUTED.get(args.typ)
         if computed is not None:
             state.update(computed(self, args.name, state))
-        if args.typ.startswith("random:") and "result" not in state:
+        if args.typ == "random:index/randomId:RandomId":
+            # hex/dec of byteLength bytes, deterministic per name (two evaluations must agree).
+            digest = hashlib.sha256(args.name.encode()).digest()[: int(state.get("byteLength", 8))]
+            state.update({"hex": digest.hex(), "dec": str(int.from_bytes(digest, "big")),
+                          "b64Url": base64.urlsafe_b64encode(digest).rstrip(b"=").decode()})
+        elif args.typ.startswith("random:") and "result" not in state:
             # The random provider marks `result` secret; mirror it so the secret checks see it.
             value = ("mock" + hashlib.sha256(args.name.encode()).hexdigest())[: int(state.get("length", 32))]
             state["result"] = {SECRET_SIG_KEY: SECRET_SIG, "value": value}

@@ -19,6 +19,11 @@ The terminal gets a short summary per stack (tiers, components, resource counts,
 on a terminal, a progress line while the program runs. Exits 1 with a readable message when
 the program fails (bad config included) or a program-wide rule, a deploy-order rule or a
 policy-pack rule is violated.
+
+Documentation placeholders in the stack config (certificate ARNs in account 123456789012,
+``*.example.com``, 203.0.113.0/24) are the one policy finding the offline render keeps: it
+lists them at the end of ``summary.txt`` and in its last line; ``make preview``/``make up``
+refuse them (tools/ops/preflight.py).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from tools.harness.artifacts import archive_bytes, lambda_archives
 from tools.harness.deploy_order import check_deploy_order
 from tools.harness.invariants import check_all
 from tools.harness.mock_engine import ROOT, ProgramError, Registration, available_stacks, run_program
+from tools.harness.policy_check import PLACEHOLDER_RULE, config_placeholders
 from tools.harness.policy_check import check as check_policies
 from tools.harness.review import cost, diagram
 from tools.harness.snapshot import Snapshot
@@ -86,6 +92,16 @@ class Progress:
             self.stream.flush()
 
 
+def placeholder_note(snap: Snapshot) -> str:
+    """The summary's last section: the config values that only stand in for the team's own."""
+    kept = config_placeholders(snap.run.config, snap.run.secret_config_keys)
+    if not kept:
+        return ""
+    lines = [f"placeholders kept in this offline render ({len(kept)}; make preview/up refuse them until "
+             "replaced with the team's values)", *(f"  {line}" for line in kept), ""]
+    return "\n".join(lines) + "\n"
+
+
 def write(snap: Snapshot, out: Path) -> dict[str, Any]:
     """Write every render file of one stack into ``out`` (replaced); returns the inventory document."""
     if out.exists():
@@ -93,7 +109,9 @@ def write(snap: Snapshot, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True)
     doc = inventory.document(snap)
     (out / "resources.json").write_text(inventory.dumps(doc))
-    (out / "summary.txt").write_text(summary.full(doc))
+    # The placeholders go just above the closing total line.
+    listing, _, total = summary.full(doc).rstrip("\n").rpartition("\n")
+    (out / "summary.txt").write_text(f"{listing}\n{placeholder_note(snap)}{total}\n")
     (out / "cost.md").write_text(cost.markdown(doc))
     model = diagram.build(doc)
     (out / "architecture.svg").write_text(diagram.svg(model))
@@ -128,7 +146,9 @@ def render_stack(stack: str, out_root: Path, verbose: bool, quiet: bool, progres
         print(f"render {stack}: the program failed:\n{error}", file=sys.stderr)
         return 1
     progress.show("checking program rules, deploy order and the policy pack")
-    problems = check_all(snap) + check_deploy_order(snap) + [str(v) for v in check_policies(snap)]
+    # Placeholders are the one policy finding the offline render keeps (the summary lists them).
+    problems = check_all(snap) + check_deploy_order(snap) + [
+        str(v) for v in check_policies(snap) if v.rule != PLACEHOLDER_RULE]
     progress.show("writing files")
     out = out_root / stack
     doc = write(snap, out)
@@ -145,8 +165,10 @@ def render_stack(stack: str, out_root: Path, verbose: bool, quiet: bool, progres
             print(f"  - {problem}", file=sys.stderr)
         return 1
     layout = summary.Layout(doc["resources"], order=[])
+    kept = config_placeholders(snap.run.config, snap.run.secret_config_keys)
+    note = f"; {len(kept)} placeholder value(s) kept (listed in summary.txt)" if kept else ""
     print(f"rendered {stack} to {out} in {elapsed:.2f}s: {layout.counts()}; "
-          "program rules, deploy order and policy pack ok")
+          f"program rules, deploy order and policy pack ok{note}")
     return 0
 
 

@@ -171,6 +171,8 @@ AWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aws:sns/topicPolicy:TopicPolicy": (TF + "sns/topic_policy.go", ("arn",)),
     "aws:sns/topicSubscription:TopicSubscription": (TF + "sns/topic_subscription.go",
                                                     ("topic", "protocol", "endpoint")),
+    "random:index/randomId:RandomId": ("terraform-provider-random internal/provider/resource_id.go",
+                                       ("byteLength", "prefix", "keepers")),
     "random:index/randomPassword:RandomPassword": ("terraform-provider-random internal/provider/resource_password.go",
                                                    ("length", "special", "upper", "lower", "numeric", "minNumeric",
                                                     "minUpper", "minLower", "minSpecial", "overrideSpecial",
