@@ -26,7 +26,8 @@ def test_the_policy_pack_finds_every_committed_placeholder_on_the_resources(prod
     assert found == {
         ("cdn-distribution", "aliases[0]"), ("cdn-distribution", "aliases[1]"),
         ("cdn-distribution", "origins[0].domainName"),
-        *{(f"cdn-alias-{alias}-{kind}", "name") for alias in ("tiketi.example.com", names[2]) for kind in ("a", "aaaa")},
+        *{(f"cdn-alias-{alias}-{kind}", "name") for alias in ("tiketi.example.com", names[2])
+          for kind in ("a", "aaaa")},
         *{(f"certificates-{which}", key) for which in ("cloudfront", "regional")
           for key in ("domainName", "subjectAlternativeNames[0]", "validationRecordFqdns[0]",
                       "validationRecordFqdns[1]")},
