@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from tools.harness.deploy_order import aws_refs as refs
 from tools.harness.deploy_order.graph import OrderRule
 from tools.harness.mock_engine import Registration
-from tools.harness.snapshot import Snapshot, unwrap
+from tools.harness.snapshot import Snapshot
 
 LISTENER = "aws:lb/listener:Listener"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -29,15 +30,6 @@ LOG_RESOURCE_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 
 
-def _get(resource: Registration, *path: str) -> Any:
-    value: Any = unwrap(resource.inputs)
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 def _with_output(snap: Snapshot, type_: str, key: str, values: Iterable[Any]) -> list[Registration]:
     wanted = {v for v in values if isinstance(v, str) and v}
     return [r for r in snap.all(type_) if r.outputs.get(key) in wanted]
@@ -48,30 +40,30 @@ def _with_output(snap: Snapshot, type_: str, key: str, values: Iterable[Any]) ->
 
 def _certificate_in_use(resource: Registration) -> Any:
     if resource.type == DISTRIBUTION:
-        return _get(resource, "viewerCertificate", "acmCertificateArn")
-    return _get(resource, "certificateArn")
+        return refs.get(resource, "viewerCertificate", "acmCertificateArn")
+    return refs.get(resource, "certificateArn")
 
 
 def _validation_of_certificate_used(snap: Snapshot, resource: Registration) -> list[Registration]:
     arn = _certificate_in_use(resource)
-    return [v for v in snap.all(VALIDATION) if arn and _get(v, "certificateArn") == arn]
+    return [v for v in snap.all(VALIDATION) if arn and refs.get(v, "certificateArn") == arn]
 
 
 def _validation_records(snap: Snapshot, validation: Registration) -> list[Registration]:
-    certificates = _with_output(snap, CERTIFICATE, "arn", [_get(validation, "certificateArn")])
+    certificates = _with_output(snap, CERTIFICATE, "arn", [refs.get(validation, "certificateArn")])
     names = {o.get("resourceRecordName") for c in certificates for o in c.outputs.get("domainValidationOptions") or []}
-    return [r for r in snap.all(RECORD) if _get(r, "name") in names]
+    return [r for r in snap.all(RECORD) if refs.get(r, "name") in names]
 
 
 def _delivery_needs(snap: Snapshot, delivery: Registration) -> list[Registration]:
     destinations = _with_output(snap, "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination", "arn",
-                                [_get(delivery, "deliveryDestinationArn")])
+                                [refs.get(delivery, "deliveryDestinationArn")])
     sources = _with_output(snap, "aws:cloudwatch/logDeliverySource:LogDeliverySource", "name",
-                           [_get(delivery, "deliverySourceName")])
-    bucket_arns = [_get(d, "deliveryDestinationConfiguration", "destinationResourceArn") for d in destinations]
+                           [refs.get(delivery, "deliverySourceName")])
+    bucket_arns = [refs.get(d, "deliveryDestinationConfiguration", "destinationResourceArn") for d in destinations]
     buckets = _with_output(snap, "aws:s3/bucket:Bucket", "arn", bucket_arns)
     policies = [p for p in snap.all("aws:s3/bucketPolicy:BucketPolicy") for b in buckets
-                if _get(p, "bucket") in (b.id, b.outputs.get("bucket"))]
+                if refs.get(p, "bucket") in (b.id, b.outputs.get("bucket"))]
     return [*sources, *destinations, *policies]
 
 
@@ -88,15 +80,15 @@ def _policy_resources(document: Any) -> set[str]:
 
 
 def _waf_log_destination_and_policy(snap: Snapshot, logging: Registration) -> list[Registration]:
-    groups = _with_output(snap, LOG_GROUP, "arn", _get(logging, "logDestinationConfigs") or [])
+    groups = _with_output(snap, LOG_GROUP, "arn", refs.get(logging, "logDestinationConfigs") or [])
     arns = {g.outputs["arn"] for g in groups}
     policies = [p for p in snap.all(LOG_RESOURCE_POLICY)
-                if any(r.removesuffix(":*") in arns for r in _policy_resources(_get(p, "policyDocument")))]
+                if any(r.removesuffix(":*") in arns for r in _policy_resources(refs.get(p, "policyDocument")))]
     return [*groups, *policies]
 
 
 def _alias_target(snap: Snapshot, record: Registration) -> list[Registration]:
-    names = [a.get("name") for a in _get(record, "aliases") or []]
+    names = [a.get("name") for a in refs.get(record, "aliases") or []]
     return (_with_output(snap, "aws:lb/loadBalancer:LoadBalancer", "dnsName", names)
             + _with_output(snap, DISTRIBUTION, "domainName", names))
 

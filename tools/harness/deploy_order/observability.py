@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.harness.deploy_order import aws_refs as refs
 from tools.harness.deploy_order.graph import OrderRule
 from tools.harness.mock_engine import Registration
 from tools.harness.snapshot import Snapshot, unwrap
 
 ADDON = "aws:eks/addon:Addon"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-ROLE = "aws:iam/role:Role"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
 
 def _is_cloudwatch_addon(resource: Registration) -> bool:
@@ -30,17 +29,10 @@ def _container_insights_groups(snap: Snapshot, addon: Registration) -> Iterable[
         "/aws/containerinsights/")]
 
 
-def _role_attachments(snap: Snapshot, role_arn: object) -> list[Registration]:
-    """The managed-policy attachments of the role whose ARN an input names."""
-    roles = [r for r in snap.all(ROLE) if r.outputs.get("arn") == unwrap(role_arn)]
-    names = {r.outputs.get("name") for r in roles}
-    return [a for a in snap.all(ATTACHMENT) if a.inputs.get("role") in names]
-
-
 def _addon_role_policies(snap: Snapshot, addon: Registration) -> list[Registration]:
     if not _is_cloudwatch_addon(addon) or "serviceAccountRoleArn" not in addon.inputs:
         return []
-    return _role_attachments(snap, addon.inputs["serviceAccountRoleArn"])
+    return refs.role_policies(snap, addon.inputs["serviceAccountRoleArn"])
 
 
 def _addon_nodes(snap: Snapshot, addon: Registration) -> list[Registration]:
@@ -49,15 +41,14 @@ def _addon_nodes(snap: Snapshot, addon: Registration) -> list[Registration]:
 
 def _exported_log_groups(snap: Snapshot, instance: Registration) -> list[Registration]:
     identifier = instance.inputs.get("identifier")
-    wanted = {f"/aws/rds/instance/{identifier}/{kind}" for kind in instance.inputs.get("enabledCloudwatchLogsExports",
-                                                                                       [])}
-    return [g for g in snap.all(LOG_GROUP) if unwrap(g.inputs.get("name")) in wanted]
+    return refs.log_groups_named(snap, *(f"/aws/rds/instance/{identifier}/{kind}"
+                                         for kind in instance.inputs.get("enabledCloudwatchLogsExports", [])))
 
 
 def _monitoring_role_policies(snap: Snapshot, instance: Registration) -> list[Registration]:
     if not instance.inputs.get("monitoringInterval") or "monitoringRoleArn" not in instance.inputs:
         return []
-    return _role_attachments(snap, instance.inputs["monitoringRoleArn"])
+    return refs.role_policies(snap, instance.inputs["monitoringRoleArn"])
 
 
 def _lambda_permission(snap: Snapshot, subscription: Registration) -> list[Registration]:
