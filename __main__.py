@@ -42,6 +42,8 @@ from components.edge import (
 from components.kubernetes import (
     AwsEgress,
     Cluster,
+    ClusterAddons,
+    ClusterAddonsArgs,
     ClusterArgs,
     Connections,
     ContainerRegistry,
@@ -51,11 +53,14 @@ from components.kubernetes import (
     KafkaSecurity,
     NetworkPolicies,
     NetworkPoliciesArgs,
+    NodeAutoscaling,
+    NodeAutoscalingArgs,
     SqsProducer,
     Workloads,
     WorkloadsArgs,
     local_platform_policies,
 )
+from components.kubernetes.node_autoscaling import DISCOVERY_TAG
 from components.local import (
     HOSTS,
     LocalObservability,
@@ -101,10 +106,12 @@ class Foundation:
 
 def build_foundation(config: StackConfig) -> Foundation:
     prefix = config.name_prefix
+    # Karpenter launches nodes in the subnets and with the group tagged with the cluster's name.
+    discovery = {DISCOVERY_TAG: prefix}
     network = Network("network", NetworkArgs(
         name_prefix=prefix, region=config.aws.region, vpc_cidr=str(config.network.vpc_cidr),
         availability_zones=config.network.availability_zones, nat_gateways=config.network.nat_gateways,
-        flow_logs_retention_days=config.network.flow_logs_retention_days,
+        flow_logs_retention_days=config.network.flow_logs_retention_days, app_subnet_tags=discovery,
     ))
     protect = config.protection.stateful
     alerts = Alerts("alerts", AlertsArgs(
@@ -112,7 +119,8 @@ def build_foundation(config: StackConfig) -> Foundation:
         default_tags=config.aws.default_tags, discord_webhook_url=config.alerts.discord_webhook_url,
         log_retention_days=config.observability.container_log_retention_days, protect=protect,
     ))
-    app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=prefix, vpc_id=network.vpc_id))
+    app_groups = AppSecurityGroups("app-groups", AppSecurityGroupsArgs(name_prefix=prefix, vpc_id=network.vpc_id,
+                                                                       eks_nodes_tags=discovery))
     secrets = Secrets("secrets", SecretsArgs(
         name_prefix=prefix, recovery_window_days=config.secrets.recovery_window_days, protect=protect))
     return Foundation(network, app_groups, alerts, secrets)
@@ -248,11 +256,12 @@ class KubernetesTier:
     registry: ContainerRegistry
     cluster: Cluster
     workloads: Workloads
+    node_autoscaling: NodeAutoscaling
 
 
 def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asynchronous: AsyncTier,
                      edge: EdgeTier) -> KubernetesTier:
-    """Spec 1.1-1.3, 2: ECR, EKS, the eight services and their network policies."""
+    """Spec 1.1-1.3, 2: ECR, EKS, metrics and node autoscaling, the eight services and their network policies."""
     prefix, network = config.name_prefix, base.network
     protect = config.protection.stateful
     registry = ContainerRegistry("registry", ContainerRegistryArgs(name_prefix=prefix, services=SERVICE_NAMES,
@@ -265,6 +274,15 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         protect=protect,
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    # What makes the HPAs work: metrics for them, nodes for the pods they add.
+    ClusterAddons("cluster-addons", ClusterAddonsArgs(
+        metrics_server_chart=config.autoscaling.metrics_server_chart, controller_nodes=cluster.node_group,
+    ), opts=in_cluster)
+    node_autoscaling = NodeAutoscaling("node-autoscaling", NodeAutoscalingArgs(
+        settings=config.autoscaling, region=config.aws.region, cluster_name=prefix, cluster_arn=cluster.arn,
+        cluster_security_group_id=cluster.security_group_id, oidc=cluster.oidc, controller_nodes=cluster.node_group,
+        default_tags=config.aws.default_tags,
+    ), opts=in_cluster)
     secrets, database, cache, kafka = base.secrets, data.database, data.cache, data.kafka
     workloads = Workloads("workloads", WorkloadsArgs(
         settings=config.workloads, profile=config.stack, images=registry.repository_urls,
@@ -292,7 +310,8 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
                                "frontend": edge.load_balancer.frontend_target_group_arn,
                                "ticket-service": asynchronous.internal_api.target_group_arn},
         bindings_depend_on=[cluster.load_balancer_controller],
-        services_depend_on=[database, cache, *([kafka] if kafka else [])],
+        # The pods need what they connect to, and nodes: at its minimums prod already needs a Karpenter node.
+        services_depend_on=[database, cache, *([kafka] if kafka else []), node_autoscaling],
     ), opts=in_cluster)
     NetworkPolicies("network-policies", NetworkPoliciesArgs(
         namespace=workloads.namespace,
@@ -305,7 +324,7 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         queue_url=asynchronous.queue.url, queue_arn=asynchronous.queue.arn,
         producer_role_arns=[workloads.ticket_service_role_arn], consumer_role_arn=asynchronous.worker.role_arn,
     ))
-    return KubernetesTier(registry, cluster, workloads)
+    return KubernetesTier(registry, cluster, workloads, node_autoscaling)
 
 
 @dataclass(frozen=True)
@@ -393,6 +412,8 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         "frontendBucketName": edge.storage.frontend_bucket_name,
         "logsBucketName": edge.storage.logs_bucket_name,
         "clusterName": kubernetes.cluster.name,
+        "karpenterNodeRoleName": kubernetes.node_autoscaling.node_role_name,
+        "karpenterInterruptionQueueName": kubernetes.node_autoscaling.queue_name,
         "namespace": kubernetes.workloads.namespace,
         "imageRepositories": kubernetes.registry.repository_urls,
         "dashboardName": observability.dashboard.name,

@@ -37,3 +37,9 @@ SERVICES: tuple[Service, ...] = (
 )
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
 DATABASES = tuple(s.database for s in SERVICES if s.database)
+
+# The services' CI builds their images for linux/arm64 only (spec: "Docker Buildx ... linux/arm64"),
+# so every node that runs them must be Arm (AWS Graviton).
+IMAGE_ARCHITECTURE = "arm64"
+# What an on-sale cannot lose: the entry point and the ticket logic are preempted last (PriorityClass).
+PREEMPTED_LAST = ("gateway-service", "ticket-service")

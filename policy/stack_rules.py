@@ -85,6 +85,23 @@ def edge_functions_in_us_east_1(resources: list[Resource]) -> list[tuple[Resourc
     return found
 
 
+# The one exception to "every queue has a dead-letter queue", and it must say so: a queue tagged
+# with this key and a reason, that only EventBridge rules feed (Karpenter's interruption queue:
+# notifications that expire in minutes; a DLQ would only keep stale ones). Nothing else qualifies.
+NO_DLQ_TAG = "NoDeadLetterQueue"
+
+
+def _dlq_exception(queue: Resource, resources: list[Resource]) -> str | None:
+    """Why this queue may have no dead-letter queue, or None."""
+    reason = (queue.props.get("tags") or {}).get(NO_DLQ_TAG)
+    if not reason:
+        return None
+    targets = [t for t in _of(resources, "aws:cloudwatch/eventTarget:EventTarget") if t.depends_on(queue, "arn")]
+    consumers = [m for m in _of(resources, "aws:lambda/eventSourceMapping:EventSourceMapping")
+                 if m.depends_on(queue, "eventSourceArn")]
+    return reason if targets and not consumers else None
+
+
 def queues_encrypted_with_dlq(resources: list[Resource]) -> list[tuple[Resource, str]]:
     queues = _of(resources, "aws:sqs/queue:Queue")
     found = []
@@ -92,8 +109,9 @@ def queues_encrypted_with_dlq(resources: list[Resource]) -> list[tuple[Resource,
         if queue.props.get("sqsManagedSseEnabled") is not True and not queue.props.get("kmsMasterKeyId"):
             found.append((queue, "queue is not encrypted (SSE-SQS or KMS)"))
         is_dead_letter_queue = any(q.depends_on(queue, "redrivePolicy") for q in queues)
-        if not is_dead_letter_queue and not queue.props.get("redrivePolicy"):
-            found.append((queue, "queue has no dead-letter queue (redrivePolicy)"))
+        if not is_dead_letter_queue and not queue.props.get("redrivePolicy") and not _dlq_exception(queue, resources):
+            found.append((queue, "queue has no dead-letter queue (redrivePolicy; or, for a queue only EventBridge "
+                                 f"rules feed, a {NO_DLQ_TAG} tag saying why)"))
     return found
 
 

@@ -33,14 +33,14 @@ import pulumi_aws as aws
 
 from components.async_.queue import CONSUMER_ACTIONS
 from components.base import Component
-from components.config.async_ import WorkerSettings
+from components.config.async_ import WORKER_BATCH_SIZE, WorkerSettings
 from components.lambda_code import code_archive
 from components.observability.alarms import metric_alarm
 from components.security import iam
 
 CODE_FILES = ("handler.py",)  # lambdas/ticket_worker/: stdlib only, one module
 RUNTIME = "python3.13"
-BATCH_SIZE = 10
+BATCH_SIZE = WORKER_BATCH_SIZE
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,10 @@ from pydantic import Field, model_validator
 
 from components.config.base import KeyProblemError, RetentionDays, Section
 
+# Records per worker invocation (the event source mapping's batch size); the handler posts them in
+# parallel, one thread per message group (lambdas/ticket_worker/handler.py MAX_BATCH_SIZE).
+WORKER_BATCH_SIZE = 10
+
 
 class QueueSettings(Section):
     """``tiketi:queue``: the ticket-events FIFO queue and its dead-letter queue (spec 4.6, 8.2)."""

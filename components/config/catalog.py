@@ -16,6 +16,12 @@ allows, taken from AWS's own lists:
   tests/config/test_catalog.py reads to check this table).
 - EC2 (EKS managed node groups): the ``InstanceType`` enum of the EC2 API (botocore's ec2
   service model; the test checks every family against it, sizes included).
+- EC2 node sizes (vCPUs, memory, architecture and what a node leaves to pods): the table
+  Karpenter generates from the EC2 API for its docs (``ec2_node_sizes.json``, source inside),
+  read by the capacity check (components/capacity/).
+- RDS memory per class: "Hardware specifications for DB instance classes" in the RDS User Guide
+  (db.t4g.medium 4 GiB, db.r6g.large 16 GiB; burstable micro..2xlarge 1..32 GiB, M classes
+  8 GiB at large and R classes 16 GiB, doubling with each size), for ``max_connections``.
 - Amazon MSK: "Amazon MSK broker sizes"
   (https://docs.aws.amazon.com/msk/latest/developerguide/broker-instance-sizes.html), for the
   brokers the MSK issue adds (``check_instance_class(value, MSK_BROKER_TYPES)``).
@@ -26,6 +32,7 @@ The ALB TLS policies are one list shared with the policy pack (``policy/alb_tls_
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +126,56 @@ def check_instance_class(value: str, catalog: InstanceCatalog) -> str:
         raise ValueError(f"is not an allowed {catalog.service}; {stem} comes in {', '.join(sizes)}{hint}")
     raise ValueError(f"is not an allowed {catalog.service}; expected {catalog.expected()}"
                      f"{did_you_mean(value, catalog.names)}")
+
+
+@dataclass(frozen=True)
+class NodeSize:
+    """One EC2 instance type as Karpenter sees it: capacity, and what is left for pods (allocatable:
+    after kube-reserved, the 100Mi eviction threshold and Karpenter's 7.5 % VM memory overhead)."""
+
+    name: str
+    vcpu: int
+    memory_mi: int
+    arch: str  # "arm64" | "amd64"
+    allocatable_cpu_m: int
+    allocatable_memory_mi: int
+    pods: int
+
+
+def _node_sizes() -> dict[str, NodeSize]:
+    table = json.loads((Path(__file__).with_name("ec2_node_sizes.json")).read_text())
+    return {name: NodeSize(name, *row) for name, row in table.items() if not name.startswith("_")}
+
+
+EC2_NODE_SIZES: dict[str, NodeSize] = _node_sizes()
+
+# RDS memory (GiB) at the smallest size of each class letter, and the factor each larger size applies.
+_RDS_BASE_GIB = {"t": ("micro", 1), "m": ("large", 8), "r": ("large", 16)}
+_RDS_FACTOR = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32, "4xlarge": 64,
+               "8xlarge": 128, "12xlarge": 192, "16xlarge": 256, "24xlarge": 384, "32xlarge": 512,
+               "48xlarge": 768}
+
+
+def rds_memory_gib(instance_class: str) -> int:
+    """Nominal memory of an RDS class (``db.r6g.large`` -> 16)."""
+    _, family, size = instance_class.split(".")
+    base_size, base_gib = _RDS_BASE_GIB[family[0]]
+    return base_gib * _RDS_FACTOR[size] // _RDS_FACTOR[base_size]
+
+
+# RDS's default max_connections: LEAST(DBInstanceClassMemory/9531392, 5000) (AWS Prescriptive Guidance,
+# "Tuning PostgreSQL parameters: max_connections").
+RDS_BYTES_PER_CONNECTION = 9531392
+RDS_MAX_CONNECTIONS_CAP = 5000
+
+
+def rds_default_max_connections(memory_gib: int, share: float = 1.0) -> int:
+    """RDS's formula on ``share`` of the nominal memory.
+
+    With ``share=1`` it is an upper bound: DBInstanceClassMemory is smaller than the nominal size
+    (the OS and RDS processes keep some; ~413 is observed on a 4 GiB class where the nominal
+    formula gives 450). ``share=0.9`` stays at or under what RDS itself would set."""
+    return min(math.floor(share * memory_gib * 1024 ** 3 / RDS_BYTES_PER_CONNECTION), RDS_MAX_CONNECTIONS_CAP)
 
 
 ALB_TLS_POLICY_FILE = Path(__file__).resolve().parents[2] / "policy" / "alb_tls_policies.json"

@@ -13,8 +13,13 @@ from components.config.catalog import (
     MSK_BROKER_TYPES,
     RDS_POSTGRES_CLASSES,
     check_instance_class,
+    rds_default_max_connections,
+    rds_memory_gib,
 )
 
+# RDS Proxy may open up to this percent of max_connections (ConnectionPoolConfiguration
+# MaxConnectionsPercent; the API default is 100 for PostgreSQL).
+PROXY_MAX_CONNECTIONS_PERCENT = 100
 # Major versions with a parameter group family this program knows (postgres<major>).
 POSTGRES_MAJOR_VERSIONS = ("15", "16", "17")
 # engine -> major versions -> parameter group family
@@ -54,6 +59,10 @@ class DatabaseSettings(Section):
     deletion_protection: bool = Field(default=True, description="refuse to delete the instance")
     final_snapshot: bool = Field(default=True, description="take a snapshot when the instance is deleted")
     proxy: bool = Field(default=True, description="RDS Proxy in front of the instance (clients use its endpoint)")
+    max_connections: int | None = Field(
+        default=None, ge=20, description="PostgreSQL max_connections, set in the parameter group so the connection "
+                                         "budget is known (unset: 90 % of RDS's memory formula for the class)",
+        json_schema_extra=allowed("20 up to RDS's default for the class, LEAST(memory/9531392, 5000)"))
     master_username: str = Field(default="tiketi_admin", description="the master user",
                                  json_schema_extra=allowed("lower-case identifier, not a reserved name"))
     log_retention_days: RetentionDays = Field(default=30, description="the PostgreSQL and upgrade log groups")
@@ -108,9 +117,27 @@ class DatabaseSettings(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _connections_fit(self) -> DatabaseSettings:
+        if self.max_connections is not None:
+            bound = rds_default_max_connections(rds_memory_gib(self.instance_class))
+            if self.max_connections > bound:
+                raise KeyProblemError(
+                    "tiketi:database.maxConnections", self.max_connections,
+                    f"is above what {self.instance_class} ({rds_memory_gib(self.instance_class)} GiB) can hold: RDS's "
+                    f"own formula gives at most {bound}; every connection costs memory")
+        return self
+
     @property
     def parameter_group_family(self) -> str:
         return f"postgres{self.engine_version.split('.')[0]}"
+
+    @property
+    def effective_max_connections(self) -> int:
+        """The ``max_connections`` the parameter group sets: configured, or derived from the class."""
+        if self.max_connections is not None:
+            return self.max_connections
+        return rds_default_max_connections(rds_memory_gib(self.instance_class), share=0.9)
 
 
 class CacheAlarmSettings(Section):

@@ -156,6 +156,32 @@ class AutoscalingRange(Section):
         return self
 
 
+class HpaBehaviour(Section):
+    """``tiketi:workloads.hpaBehaviour``: how fast every HPA scales (an on-sale: up in seconds, down slowly).
+
+    The HPA's own defaults, written out so they can be read and tested: scale up by the larger of
+    100 % or 4 pods every 15 s with no stabilisation; scale down only after the recommendation has
+    stayed lower for the stabilisation window, then one pod a minute (Kubernetes docs,
+    "Horizontal Pod Autoscaling", "Default behavior" and "Limit scale down rate")."""
+
+    scale_up_percent: int = Field(default=100, ge=1, le=1000, description="scale up by at most this percent of the "
+                                                                         "current replicas per period")
+    scale_up_pods: int = Field(default=4, ge=1, description="...or by this many pods, whichever is more")
+    scale_up_period_seconds: int = Field(default=15, ge=1, le=1800, description="the scale-up policies' period")
+    scale_down_stabilization_seconds: int = Field(
+        default=300, ge=0, le=3600, description="scale down only to the highest recommendation of this window "
+                                                "(keeps an on-sale's second wave from meeting fewer pods)")
+    scale_down_pods: int = Field(default=1, ge=1, description="remove at most this many pods per period")
+    scale_down_period_seconds: int = Field(default=60, ge=1, le=1800, description="the scale-down policy's period")
+
+
+# Deployments roll out with maxSurge 1, maxUnavailable 0: one extra pod per service during a rollout.
+ROLLOUT_SURGE = 1
+# Spring Boot's graceful shutdown waits up to 30 s for in-flight requests
+# (spring.lifecycle.timeout-per-shutdown-phase): the grace period must cover it after the preStop.
+SHUTDOWN_PHASE_SECONDS = 30
+
+
 class WorkloadsSettings(Section):
     """``tiketi:workloads``: the eight services in every stack (spec 1.1-1.3, 2)."""
 
@@ -173,8 +199,25 @@ class WorkloadsSettings(Section):
         default={}, description="HPAs (CPU) per service",
         json_schema_extra={**allowed("map of service name to {min, max}"), "map_key": "service"})
     cpu_target_percent: int = Field(default=70, ge=10, le=100, description="HPA CPU utilisation target")
-    disruption_budgets: bool = Field(default=False, description="PodDisruptionBudgets for the backend services")
-    topology_spread: bool = Field(default=False, description="spread each service's pods across zones")
+    hpa_behaviour: HpaBehaviour = Field(default=HpaBehaviour(), description="HPA scale-up and scale-down speed")
+    disruption_budgets: bool = Field(default=False, description="PodDisruptionBudgets for the backend services and "
+                                                                "every autoscaled one (maxUnavailable 1)")
+    pdb_min_available: int | None = Field(
+        default=None, ge=1, description="PDB minAvailable instead of maxUnavailable 1 (spec 2.2 wrote 1); must stay "
+                                        "below every budgeted service's fewest replicas, or no eviction is ever "
+                                        "allowed")
+    topology_spread: bool = Field(default=False, description="spread each service's pods across zones and nodes")
+    priority_classes: bool = Field(default=False, description="PriorityClasses: gateway and ticket-service are "
+                                                              "preempted last")
+    pre_stop_seconds: int = Field(default=40, ge=0, le=600,
+                                  description="preStop sleep: longer than the target groups' deregistration delay "
+                                              "(30 s), so no request reaches a pod that is shutting down; 0: none")
+    termination_grace_seconds: int = Field(default=75, ge=1, le=3600,
+                                           description="terminationGracePeriodSeconds: the preStop plus Spring's "
+                                                       f"{SHUTDOWN_PHASE_SECONDS} s graceful shutdown")
+    database_pool_size: int = Field(default=10, ge=1, le=200,
+                                    description="HikariCP maximumPoolSize per pod (its default is 10); the capacity "
+                                                "check budgets RDS Proxy connections with it")
     kafka_bootstrap_servers: str | None = Field(
         default=None, description="an external Kafka cluster for the services instead of the stack's MSK cluster "
                                   "(AWS stacks then build none); never echoed in errors",
@@ -234,6 +277,47 @@ class WorkloadsSettings(Section):
         """The distinct ports of the external Kafka cluster (empty without one)."""
         servers = self.kafka_bootstrap_servers or ""
         return tuple(sorted({int(entry.rsplit(":", 1)[1]) for entry in servers.split(",") if entry.strip()}))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkloadsSettings:
+        key = "tiketi:workloads"
+        for service, scaling in self.autoscaling.items():
+            floor = self.replicas.get(service)
+            if floor is not None and scaling.min < floor:
+                raise KeyProblemError(f"{key}.autoscaling.{service}.min", scaling.min,
+                                       f"is below {key}.replicas.{service} ({floor}): the HPA would scale the "
+                                       "service under the replicas the stack asks for")
+        if self.disruption_budgets and self.pdb_min_available is not None:
+            for service in self.budgeted_services:
+                if self.pdb_min_available >= self.min_replicas(service):
+                    raise KeyProblemError(
+                        f"{key}.pdbMinAvailable", self.pdb_min_available,
+                        f"forbids every eviction of {service}, which may run {self.min_replicas(service)} "
+                        "replica(s): node drains, Karpenter consolidation and node-group updates would wait forever; "
+                        "leave it unset (maxUnavailable 1) or below every budgeted service's fewest replicas")
+        if self.termination_grace_seconds < self.pre_stop_seconds + SHUTDOWN_PHASE_SECONDS:
+            raise KeyProblemError(f"{key}.terminationGraceSeconds", self.termination_grace_seconds,
+                                   f"does not cover preStopSeconds ({self.pre_stop_seconds}) plus Spring's "
+                                   f"{SHUTDOWN_PHASE_SECONDS} s graceful shutdown: the kubelet would kill pods "
+                                   "with requests in flight")
+        return self
+
+    @property
+    def budgeted_services(self) -> tuple[str, ...]:
+        """The services that get a PodDisruptionBudget: the backend ones (spec 2.2) and every autoscaled one."""
+        from components.services import SERVICES
+
+        if not self.disruption_budgets:
+            return ()
+        return tuple(s.name for s in SERVICES if s.is_backend or s.name in self.autoscaling)
+
+    def min_replicas(self, service: str) -> int:
+        scaling = self.autoscaling.get(service)
+        return scaling.min if scaling else self.replicas_for(service)
+
+    def max_replicas(self, service: str) -> int:
+        scaling = self.autoscaling.get(service)
+        return scaling.max if scaling else self.replicas_for(service)
 
     def image_tag_for(self, service: str) -> str:
         return self.image_tags.get(service, self.image_tag)

@@ -103,8 +103,8 @@ class Key:
 
 
 def leaf_keys(model: type[BaseModel], prefix: str = "") -> Iterator[Key]:
-    """Every key of ``model``, nested sections expanded (``alarms.cpuPercent``), and a map of
-    sections as the map itself plus its entries' keys (``autoscaling.<service>.min``)."""
+    """Every key of ``model``, nested sections expanded (``alarms.cpuPercent``), and a map or list of
+    sections as itself plus its entries' keys (``autoscaling.<service>.min``, ``onSaleFreezes[].duration``)."""
     for name, field in model.model_fields.items():
         path = prefix + key_of(name, field)
         inner, _ = strip(field.annotation)
@@ -116,6 +116,8 @@ def leaf_keys(model: type[BaseModel], prefix: str = "") -> Iterator[Key]:
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             entry = strip(typing.get_args(inner)[1])[0]
             yield from leaf_keys(entry, f"{path}.<{extra.get('map_key', 'name')}>.")
+        if typing.get_origin(inner) is list and is_model(strip(typing.get_args(inner)[0])[0]):
+            yield from leaf_keys(strip(typing.get_args(inner)[0])[0], f"{path}[].")
 
 
 def describe_type(annotation: Any, field_metadata: list[Any] | None = None) -> str:

@@ -25,6 +25,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from components.config.async_ import QueueSettings, WorkerSettings
+from components.config.autoscaling import AutoscalingSettings, seconds
 from components.config.base import KeyProblemError, did_you_mean
 from components.config.data import CacheSettings, DatabaseSettings, KafkaSettings
 from components.config.edge import EdgeSettings
@@ -63,6 +64,7 @@ class StackConfig(BaseModel):
     cluster: ClusterSettings | None = None
     workloads: WorkloadsSettings | None = None
     observability: ObservabilitySettings | None = None
+    autoscaling: AutoscalingSettings | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -89,6 +91,22 @@ class StackConfig(BaseModel):
             _check_kafka(self.kafka, len(self.network.availability_zones), self.workloads)
         return self
 
+    @model_validator(mode="after")
+    def _capacity(self) -> StackConfig:
+        """The stack holds its own maximums (components/capacity/), and nodes outlast their pods' shutdown."""
+        if self.autoscaling is None or self.workloads is None:
+            return self
+        pool, workloads = self.autoscaling.node_pool, self.workloads
+        if seconds(pool.termination_grace_period) <= workloads.termination_grace_seconds:
+            raise KeyProblemError("tiketi:autoscaling.nodePool.terminationGracePeriod", pool.termination_grace_period,
+                                   f"must be longer than tiketi:workloads.terminationGraceSeconds "
+                                   f"({workloads.termination_grace_seconds}): a node must outlast its pods' shutdown")
+        from components.capacity import check, plan_from_config
+
+        for finding in check(plan_from_config(self)).problems:
+            raise KeyProblemError(finding.key, finding.value, finding.problem)
+        return self
+
 
 # Every `tiketi:` section: the platform it belongs to, and whether the stack file must
 # give it (sizes that differ per environment) or its defaults apply.
@@ -106,6 +124,7 @@ SECTIONS: dict[str, tuple[str, bool]] = {
     "cluster": ("aws", True),
     "workloads": ("any", True),
     "observability": ("aws", False),
+    "autoscaling": ("aws", False),
     "kubernetes": ("kind", False),
 }
 _TIKETI_KEYS = ("platform", *SECTIONS)

@@ -34,7 +34,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.base import Component
-from components.config.data import DatabaseSettings
+from components.config.data import PROXY_MAX_CONNECTIONS_PERCENT, DatabaseSettings
 from components.network.app_security_groups import allow_tcp_from
 from components.observability.alarms import metric_alarm
 from components.security import iam
@@ -134,7 +134,12 @@ class Database(Component):
             f"{name}-parameters", family=settings.parameter_group_family,
             description=f"{args.name_prefix} PostgreSQL: pg_stat_statements, DDL and slow-query logs, TLS only",
             parameters=[aws.rds.ParameterGroupParameterArgs(name=key, value=value, apply_method=method)
-                        for key, (value, method) in PARAMETERS.items()],
+                        for key, (value, method) in PARAMETERS.items()] + [
+                # Explicit, so the connection budget is a known number (tiketi:database.maxConnections or
+                # 90 % of RDS's own formula for the class); static: applies at creation or on reboot.
+                aws.rds.ParameterGroupParameterArgs(name="max_connections",
+                                                    value=str(settings.effective_max_connections),
+                                                    apply_method="pending-reboot")],
             opts=self._child(),
         )
         # RDS writes to these group names (one per exported log type); creating them first is what
@@ -255,7 +260,8 @@ class Database(Component):
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-pool", db_proxy_name=proxy.name,
             connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
-                max_connections_percent=100, max_idle_connections_percent=50, connection_borrow_timeout=120),
+                max_connections_percent=PROXY_MAX_CONNECTIONS_PERCENT, max_idle_connections_percent=50,
+                connection_borrow_timeout=120),
             opts=self._child(),
         )
         # The proxy logs in with the secret's value: register the target once that value exists.

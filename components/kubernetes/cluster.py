@@ -24,9 +24,10 @@ would silently depend on who ran the first ``pulumi up``; every entry is explici
 its config name. Changing the flag forces a new cluster, so it is fixed here for good.
 
 Scaling: Pulumi owns the node group's min, desired and max sizes (config checks
-min <= desired <= max, so raising minSize raises desiredSize with it in one update). There is
-no node autoscaler yet; one that moves the desired size (Cluster Autoscaler) would need
-``ignore_changes`` on it again, while Karpenter adds its own nodes and leaves this group alone.
+min <= desired <= max, so raising minSize raises desiredSize with it in one update); the
+group holds the controllers. Karpenter (NodeAutoscaling) adds the services' own nodes and leaves
+this group alone; an autoscaler that moved the desired size (Cluster Autoscaler) would need
+``ignore_changes`` on it again.
 
 The controller is only asked to fill target groups Pulumi owns (TargetGroupBindings); its
 IAM policy grants exactly that: read-only discovery plus register/deregister on those
@@ -76,7 +77,9 @@ class ClusterArgs:
 class Cluster(Component):
     TYPE = "tiketi:kubernetes:Cluster"
     name: pulumi.Output[str]
+    arn: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]  # the cluster security group EKS creates (control plane <-> nodes)
     oidc: OidcIssuer
     provider: k8s.Provider
     load_balancer_controller: k8s.helm.v3.Release
@@ -122,7 +125,8 @@ class Cluster(Component):
                                      enable_server_side_apply=True, opts=self._child(depends_on=access))
         self.load_balancer_controller = self._build_load_balancer_controller(cluster, node_group)
 
-        self.name, self.endpoint = cluster.name, cluster.endpoint
+        self.name, self.arn, self.endpoint = cluster.name, cluster.arn, cluster.endpoint
+        self.security_group_id = cluster.vpc_config.cluster_security_group_id
         self.register_outputs({"name": self.name, "endpoint": self.endpoint,
                                "oidcProviderArn": self.oidc.provider_arn})
 

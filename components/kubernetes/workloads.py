@@ -1,11 +1,19 @@
 """Workloads: the eight Tiketi services in one namespace, on every stack (spec 1.1-1.3, 2, 3.1, 7).
 
 Owns the namespace, the ConfigMap and Secret the Spring services read, one ServiceAccount,
-Deployment and Service per service, the HPAs and PDBs their config asks for, the
-TargetGroupBindings that put frontend and gateway (public ALB) and ticket-service (internal
-ALB) pods into Pulumi's target groups (one target group each: a target group belongs to one
-load balancer), and ticket-service's IRSA role that may send to the worker
-queue. NetworkPolicies are their own component (components/kubernetes/network_policies.py).
+Deployment and Service per service, the HPAs, PDBs and PriorityClasses their config asks for
+(their specs: components/kubernetes/scaling.py), the TargetGroupBindings that put frontend and
+gateway (public ALB) and ticket-service (internal ALB) pods into Pulumi's target groups (one
+target group each: a target group belongs to one load balancer), and ticket-service's IRSA role
+that may send to the worker queue. NetworkPolicies are their own component
+(components/kubernetes/network_policies.py).
+
+Rollouts and scale-downs drop no request: with target group bindings the namespace is labelled
+for the Load Balancer Controller's pod readiness gates (a new pod counts as Ready only once its
+target is healthy in the ALB, so a rollout never outruns the load balancer), and a bound
+Deployment waits for its binding, because the controller injects the gate only into pods
+created while the binding exists; every pod sleeps in ``preStop`` past the target group's
+deregistration delay and has the grace period to finish what it serves.
 
 Every container runs as UID 1001 (spec 3.1) with no privilege escalation, all capabilities
 dropped, a read-only root filesystem (``/tmp`` is an emptyDir), seccomp ``RuntimeDefault``,
@@ -15,7 +23,8 @@ an idempotent ``CREATE DATABASE``): nothing outside the VPC can reach RDS to do 
 
 First deploy: each Deployment waits for the ConfigMap and Secret it reads and for
 ``services_depend_on`` (on AWS the Database, Cache and Kafka components, so no pod starts before
-RDS, its proxy, ElastiCache and MSK, with its SCRAM users associated, can take a connection), and
+RDS, its proxy, ElastiCache and MSK, with its SCRAM users associated, can take a connection, and
+NodeAutoscaling, so the pods that do not fit the fixed nodes find Karpenter running), and
 ``deployServices: false`` builds everything but the Deployments (and their HPAs and PDBs), for an
 AWS stack whose ECR repositories are still empty and for the kind stack's platform-only mode.
 """
@@ -30,7 +39,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.base import Component
-from components.config.kubernetes import WorkloadsSettings
+from components.config.kubernetes import ROLLOUT_SURGE, WorkloadsSettings
+from components.kubernetes import scaling
 from components.kubernetes.runtime import ensure_database_script, java_tool_options, secret_data_of
 from components.security import iam
 from components.security.irsa import OidcIssuer, service_account_role
@@ -118,20 +128,21 @@ class Workloads(Component):
         super().__init__(name, args, opts)
         settings = args.settings
         mode = "enforce" if args.enforce_pod_security else "warn"
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": settings.namespace, "labels": {
-                f"pod-security.kubernetes.io/{mode}": args.pod_security,
-                "pod-security.kubernetes.io/audit": args.pod_security, "app.kubernetes.io/part-of": "tiketi"}},
-            opts=self._child())
+        labels = {f"pod-security.kubernetes.io/{mode}": args.pod_security,
+                  "pod-security.kubernetes.io/audit": args.pod_security, "app.kubernetes.io/part-of": "tiketi"}
+        if args.target_group_bindings:
+            labels["elbv2.k8s.aws/pod-readiness-gate-inject"] = "enabled"
+        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": settings.namespace, "labels": labels},
+                                          opts=self._child())
         self._ns = namespace.metadata.name
         self._build_config()
         self.ticket_service_role_arn = self._build_producer_role()
+        self._priority_classes = self._build_priority_classes()
 
+        bindings = {service_name: self._bind(service_name, target_group_arn)
+                    for service_name, target_group_arn in args.target_group_bindings.items()}
         for service in SERVICES:
-            self._build_service(service)
-        for service_name, target_group_arn in args.target_group_bindings.items():
-            self._bind(service_name, target_group_arn)
+            self._build_service(service, bindings.get(service.name))
 
         self.namespace = self._ns
         self.register_outputs({"namespace": self.namespace})
@@ -158,6 +169,10 @@ class Workloads(Component):
             "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED": "true",
             # Idle keep-alive connections outlive the load balancers' (components/timeouts.py).
             **SPRING_KEEPALIVE_ENV,
+            # Finish in-flight requests on SIGTERM (after the preStop sleep) instead of dropping them.
+            "SERVER_SHUTDOWN": "graceful",
+            # Each pod's database connections, fixed so the capacity check can budget RDS Proxy's.
+            "SPRING_DATASOURCE_HIKARI_MAXIMUMPOOLSIZE": str(args.settings.database_pool_size),
         }
         for service in SERVICES:
             if service.database:
@@ -215,7 +230,16 @@ class Workloads(Component):
             opts=self._child())
         return role.arn
 
-    def _build_service(self, service: Service) -> None:
+    def _build_priority_classes(self) -> list[k8s.scheduling.v1.PriorityClass]:
+        if not self._args.settings.priority_classes:
+            return []
+        labels = {"app.kubernetes.io/part-of": "tiketi"}
+        return [k8s.scheduling.v1.PriorityClass(
+            f"{self._name}-{class_name}", metadata={"name": class_name, "labels": labels},
+            value=value, global_default=False, preemption_policy="PreemptLowerPriority", description=description,
+            opts=self._child()) for class_name, (value, description) in scaling.PRIORITY_CLASSES.items()]
+
+    def _build_service(self, service: Service, binding: pulumi.Resource | None) -> None:
         args, settings, name = self._args, self._args.settings, f"{self._name}-{service.name}"
         labels = {"app": service.name, "tier": service.tier}
         annotations = None
@@ -223,7 +247,7 @@ class Workloads(Component):
             annotations = {"eks.amazonaws.com/role-arn": self.ticket_service_role_arn}
         account = k8s.core.v1.ServiceAccount(name, metadata=self._meta(service.name, labels, annotations),
                                              automount_service_account_token=False, opts=self._child())
-        scaling = settings.autoscaling.get(service.name)
+        autoscaled = settings.autoscaling.get(service.name)
         self._build_service_object(service, labels)
         if not settings.deploy_services:
             return
@@ -234,33 +258,28 @@ class Workloads(Component):
                 "replicas": settings.replicas_for(service.name),
                 "revisionHistoryLimit": 5,
                 "selector": {"matchLabels": {"app": service.name}},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "strategy": {"type": "RollingUpdate",
+                             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": ROLLOUT_SURGE}},
                 "template": {"metadata": {"labels": labels, "annotations": _scrape_annotations(service)},
                              "spec": self._pod_spec(service)},
             },
             # With an HPA, the HPA owns the replica count after the first deploy. The pods read the
             # ConfigMap and Secret at start (envFrom, the init container's env): create those first. The
-            # IRSA webhook reads the service account's role annotation when a pod is admitted.
-            opts=self._child(ignore_changes=["spec.replicas"] if scaling else None,
-                             depends_on=[self._config_map, self._secret, account, *args.services_depend_on]),
+            # IRSA webhook reads the service account's role annotation when a pod is admitted. Pods are
+            # rejected without their PriorityClass, and get a readiness gate only if their binding exists.
+            opts=self._child(ignore_changes=["spec.replicas"] if autoscaled else None,
+                             depends_on=[self._config_map, self._secret, account, *args.services_depend_on,
+                                         *self._priority_classes, *([binding] if binding else [])]),
         )
-        if scaling:
+        if autoscaled:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                name, metadata=self._meta(service.name, labels),
-                spec={"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service.name},
-                      "minReplicas": scaling.min, "maxReplicas": scaling.max,
-                      "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                          "type": "Utilization", "averageUtilization": settings.cpu_target_percent}}}]},
+                name, metadata=self._meta(service.name, labels), spec=scaling.hpa_spec(service, autoscaled, settings),
                 opts=self._child())
-        if settings.disruption_budgets and service.is_backend:
-            # maxUnavailable, not minAvailable: "minAvailable: 1" on one replica allows no eviction at
-            # all, and a managed node-group update then ends in PodEvictionFailure. AlwaysAllow lets a
-            # drain evict pods that are not Ready (a crash-looping pod must never block it).
-            # https://kubernetes.io/docs/tasks/run-application/configure-pdb/#unhealthy-pod-eviction-policy
+        if service.name in settings.budgeted_services:
+            # maxUnavailable 1 (scaling.pdb_spec), not minAvailable: "minAvailable: 1" on one replica allows
+            # no eviction at all, and a managed node-group update then ends in PodEvictionFailure.
             k8s.policy.v1.PodDisruptionBudget(
-                name, metadata=self._meta(f"{service.name}-pdb", labels),
-                spec={"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
-                      "selector": {"matchLabels": {"app": service.name}}},
+                name, metadata=self._meta(f"{service.name}-pdb", labels), spec=scaling.pdb_spec(service, settings),
                 opts=self._child())
 
     def _build_service_object(self, service: Service, labels: dict) -> None:
@@ -277,6 +296,7 @@ class Workloads(Component):
         args = self._args
         spec: dict = {
             "serviceAccountName": service.name,
+            "terminationGracePeriodSeconds": args.settings.termination_grace_seconds,
             "automountServiceAccountToken": False,
             "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
                                 "seccompProfile": {"type": "RuntimeDefault"}},
@@ -288,9 +308,9 @@ class Workloads(Component):
         if args.create_databases and service.database:
             spec["initContainers"] = [self._ensure_database(service)]
         if args.settings.topology_spread:
-            spec["topologySpreadConstraints"] = [{
-                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": {"app": service.name}}}]
+            spec["topologySpreadConstraints"] = scaling.topology_spread(service)
+        if args.settings.priority_classes:
+            spec["priorityClassName"] = scaling.priority_class_of(service)
         return spec
 
     def _container(self, service: Service) -> dict:
@@ -309,7 +329,7 @@ class Workloads(Component):
             env = [{"name": "PORT", "value": str(service.port)}, {"name": "HOSTNAME", "value": "0.0.0.0"},
                    *({"name": key, "value": value} for key, value in NEXTJS_KEEPALIVE_ENV.items())]
             mounts.append({"name": "next-cache", "mountPath": "/app/.next/cache"})
-        return {
+        container = {
             "name": service.name,
             "image": pulumi.Output.concat(args.images[service.name], ":", args.settings.image_tag_for(service.name)),
             "imagePullPolicy": "IfNotPresent",
@@ -327,6 +347,10 @@ class Workloads(Component):
                               "failureThreshold": 3},
             "volumeMounts": mounts,
         }
+        lifecycle = scaling.pre_stop(args.settings)
+        if lifecycle:
+            container["lifecycle"] = lifecycle
+        return container
 
     def _ensure_database(self, service: Service) -> dict:
         """Init container: create this service's database if it does not exist (idempotent, TLS)."""
@@ -352,9 +376,9 @@ class Workloads(Component):
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
 
-    def _bind(self, service_name: str, target_group_arn: pulumi.Input[str]) -> None:
+    def _bind(self, service_name: str, target_group_arn: pulumi.Input[str]) -> k8s.apiextensions.CustomResource:
         [service] = [s for s in SERVICES if s.name == service_name]
-        k8s.apiextensions.CustomResource(
+        return k8s.apiextensions.CustomResource(
             f"{self._name}-{service_name}-binding",
             api_version="elbv2.k8s.aws/v1beta1",
             kind="TargetGroupBinding",

@@ -11,7 +11,7 @@ by the EKS cluster security group, which the node launch template attaches next 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -23,6 +23,8 @@ from components.base import Component
 class AppSecurityGroupsArgs:
     name_prefix: str
     vpc_id: pulumi.Input[str]
+    # Extra tags on eks-nodes: Karpenter's EC2NodeClass selects it by its discovery tag.
+    eks_nodes_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AppSecurityGroups(Component):
@@ -39,7 +41,8 @@ class AppSecurityGroups(Component):
                 f"{name}-{role}", vpc_id=args.vpc_id, description=description,
                 # No inline rules (they would fight the separate rule resources owners add);
                 # the provider removes AWS's default allow-all egress on create.
-                tags={"Name": f"{args.name_prefix}-{role}", "Role": role},
+                tags={"Name": f"{args.name_prefix}-{role}", "Role": role,
+                      **(args.eks_nodes_tags if role == "eks-nodes" else {})},
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.eks_nodes_id = groups["eks-nodes"].id

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
@@ -82,6 +82,8 @@ class NetworkArgs:
     nat_gateways: Literal["perAz", "single"] = "perAz"
     flow_logs_retention_days: int = 90
     interface_endpoint_services: Sequence[str] = INTERFACE_ENDPOINT_SERVICES
+    # Extra tags on the app subnets: Karpenter finds where to launch nodes by its discovery tag.
+    app_subnet_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class Network(Component):
@@ -142,7 +144,7 @@ class Network(Component):
                 # Nothing in the public tier needs an automatic public IP (ALB and NAT bring their own).
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{args.name_prefix}-{plan.tier}-{plan.zone}", "Tier": plan.tier,
-                      **ELB_ROLE_TAGS.get(plan.tier, {})},
+                      **ELB_ROLE_TAGS.get(plan.tier, {}), **(args.app_subnet_tags if plan.tier == "app" else {})},
                 opts=self._opts(),
             )
             subnets[plan.tier].append(subnet)

@@ -267,8 +267,31 @@ def test_queues_encrypted_with_dlq():
                dependencies={"redrivePolicy": (dlq.urn,)})
     assert evaluate([dlq, main]) == []
     bare = res("aws:sqs/queue:Queue", {}, name="bare")
-    assert [v.message for v in evaluate([bare])] == ["queue is not encrypted (SSE-SQS or KMS)",
-                                                     "queue has no dead-letter queue (redrivePolicy)"]
+    assert [v.message for v in evaluate([bare])] == [
+        "queue is not encrypted (SSE-SQS or KMS)",
+        "queue has no dead-letter queue (redrivePolicy; or, for a queue only EventBridge rules feed, a "
+        "NoDeadLetterQueue tag saying why)"]
+
+
+def interruption_queue(tags: dict, fed_by_eventbridge: bool = True, consumed_by_lambda: bool = False) -> list:
+    queue = res("aws:sqs/queue:Queue", {"sqsManagedSseEnabled": True, "tags": tags}, name="interruptions")
+    found = [queue]
+    if fed_by_eventbridge:
+        found.append(res("aws:cloudwatch/eventTarget:EventTarget", {}, dependencies={"arn": (queue.urn,)}))
+    if consumed_by_lambda:
+        found.append(res("aws:lambda/eventSourceMapping:EventSourceMapping", {},
+                         dependencies={"eventSourceArn": (queue.urn,)}))
+    return found
+
+
+def test_an_eventbridge_queue_may_go_without_a_dlq_only_when_it_says_why():
+    reason = {"NoDeadLetterQueue": "EventBridge notifications that expire in 300 s"}
+    assert evaluate(interruption_queue(reason)) == []
+    # The exception is explicit, and only for queues nothing but EventBridge rules feed.
+    for resources in (interruption_queue({}), interruption_queue({"NoDeadLetterQueue": ""}),
+                      interruption_queue(reason, fed_by_eventbridge=False),
+                      interruption_queue(reason, consumed_by_lambda=True)):
+        assert [v.rule for v in evaluate(resources)] == ["sqs-encrypted-with-dlq"]
 
 
 def worker(props: dict) -> list[Resource]:

@@ -9,11 +9,12 @@ import pytest
 from pydantic import BaseModel
 
 import components.config as config_package
-from components.config import async_, data, edge, kubernetes, network, observability, security, stack
+from components.config import async_, autoscaling, data, edge, kubernetes, network, observability, security, stack
 from components.config.base import LOG_RETENTION_DAYS, Section, did_you_mean
 from components.config.schema import leaf_keys
 from tests.config import (
     test_async_,
+    test_autoscaling,
     test_data,
     test_edge,
     test_kubernetes,
@@ -24,7 +25,7 @@ from tests.config import (
 )
 from tests.support.config import problem_with
 
-MODULES = (async_, data, edge, kubernetes, network, observability, security, stack)
+MODULES = (async_, autoscaling, data, edge, kubernetes, network, observability, security, stack)
 
 
 def config_models() -> list[type[BaseModel]]:
@@ -93,13 +94,19 @@ VALIDATOR_TESTS = {
         test_kubernetes.test_a_credential_or_url_in_the_bootstrap_list_is_refused_unechoed,
     "StackConfig._zones_in_region": test_edge.test_alb_certificate_must_be_in_the_stack_region,
     "StackConfig._kafka_fits_the_zones": test_stack.test_kafka_brokers_must_be_a_multiple_of_the_zones,
+    "StackConfig._capacity":
+        test_autoscaling.test_node_limits_below_what_the_hpas_need_name_the_limit_and_what_would_fit,
+    "DatabaseSettings._connections_fit": test_data.test_max_connections_is_explicit_and_within_what_the_class_holds,
+    "WorkloadsSettings._consistent": test_kubernetes.test_a_pdb_that_would_forbid_every_eviction_is_refused,
+    "NodePoolSettings._sizes": test_autoscaling.test_an_x86_family_is_refused_the_images_are_arm64,
     "RetentionDays": None,  # below
+    "matching": test_autoscaling.test_durations_follow_the_node_pool_crd,  # config/autoscaling.py's pattern types
     "VersionString": None,  # below
 }
 
 
 def test_every_validator_has_a_test():
-    found = {"RetentionDays", "VersionString"}
+    found = {"RetentionDays", "VersionString", "matching"}
     for model in [*config_models(), stack.StackConfig]:
         decorators = model.__pydantic_decorators__
         for name in [*decorators.field_validators, *decorators.model_validators]:

@@ -12,11 +12,14 @@ import pytest
 
 from components.config.catalog import (
     ALB_TLS_POLICIES,
+    EC2_NODE_SIZES,
     EKS_NODE_INSTANCE_TYPES,
     ELASTICACHE_NODE_TYPES,
     MSK_BROKER_TYPES,
     RDS_POSTGRES_CLASSES,
     check_instance_class,
+    rds_default_max_connections,
+    rds_memory_gib,
 )
 
 BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
@@ -87,3 +90,49 @@ def test_alb_tls_policies_are_the_policy_packs_tls13_list():
     document = json.loads((Path(__file__).resolve().parents[2] / "policy" / "alb_tls_policies.json").read_text())
     assert tuple(document["policies"]) == ALB_TLS_POLICIES
     assert all(p.startswith("ELBSecurityPolicy-TLS13-1-") for p in ALB_TLS_POLICIES)
+
+
+def test_every_node_instance_type_has_its_size_and_architecture():
+    # ec2_node_sizes.json is Karpenter's generated instance-type reference for these families.
+    assert set(EC2_NODE_SIZES) == set(EKS_NODE_INSTANCE_TYPES.names)
+    for name, size in EC2_NODE_SIZES.items():
+        graviton = EKS_NODE_INSTANCE_TYPES.family_of(name) in EKS_NODE_INSTANCE_TYPES.graviton
+        assert size.arch == ("arm64" if graviton else "amd64"), name
+    assert (EC2_NODE_SIZES["m7g.large"].vcpu, EC2_NODE_SIZES["m7g.large"].memory_mi) == (2, 8192)
+    assert (EC2_NODE_SIZES["c7g.xlarge"].vcpu, EC2_NODE_SIZES["c7g.xlarge"].memory_mi) == (4, 8192)
+
+
+def kube_reserved_cpu_m(vcpus: int) -> int:
+    """Karpenter's kube-reserved CPU: 6 % of the first core, 1 % of the second, 0.5 % of the next two,
+    0.25 % above four (aws/karpenter-provider-aws pkg/providers/instancetype/types.go kubeReservedResources)."""
+    millis, reserved = vcpus * 1000, 0.0
+    for start, end, share in ((0, 1000, 0.06), (1000, 2000, 0.01), (2000, 4000, 0.005), (4000, 1 << 31, 0.0025)):
+        if millis >= start:
+            reserved += int((min(millis, end) - start) * share)
+    return int(reserved)
+
+
+def kube_reserved_memory_mi(pods: int) -> int:
+    return 11 * pods + 255
+
+
+def test_the_allocatable_figures_follow_karpenters_own_formulas():
+    # CPU: capacity - kube-reserved. Memory: capacity (less the 64 MiB Graviton keeps for CMA) - 7.5 % VM
+    # overhead (rounded up) - kube-reserved - the 100Mi eviction threshold (types.go memory, evictionThreshold).
+    for name, size in EC2_NODE_SIZES.items():
+        assert size.allocatable_cpu_m == size.vcpu * 1000 - kube_reserved_cpu_m(size.vcpu), name
+        memory = size.memory_mi - (64 if size.arch == "arm64" else 0)
+        expected = memory - -(-memory * 75 // 1000) - kube_reserved_memory_mi(size.pods) - 100
+        assert size.allocatable_memory_mi == expected, name
+
+
+@pytest.mark.parametrize("name,gib", [("db.t4g.medium", 4), ("db.t3.micro", 1), ("db.r6g.large", 16),
+                                      ("db.m7g.2xlarge", 32), ("db.r7i.48xlarge", 1536), ("db.m6i.32xlarge", 512)])
+def test_rds_memory_per_class(name, gib):
+    assert rds_memory_gib(name) == gib
+
+
+def test_rds_default_max_connections():
+    # LEAST(DBInstanceClassMemory/9531392, 5000): 4 GiB -> at most 450; 90 % stays at or under RDS's default.
+    assert (rds_default_max_connections(4), rds_default_max_connections(4, 0.9)) == (450, 405)
+    assert rds_default_max_connections(64) == 5000

@@ -212,3 +212,14 @@ def test_a_major_upgrade_applied_immediately_is_accepted():
     database = parse_aws(**{"tiketi:database": {**DATABASE, "engineVersion": "17", "allowMajorVersionUpgrade": True,
                                                 "applyImmediately": True}}).database
     assert (database.parameter_group_family, database.apply_immediately) == ("postgres17", True)
+
+
+def test_max_connections_is_explicit_and_within_what_the_class_holds():  # DatabaseSettings._connections_fit
+    # Unset: 90 % of RDS's own formula on the class's memory, at or under what RDS would set.
+    assert parse("staging").database.effective_max_connections == 405  # db.t4g.medium, 4 GiB
+    assert parse("prod").database.effective_max_connections == 1622  # db.r6g.large, 16 GiB
+    assert parse_aws(**{"tiketi:database": {**DATABASE, "maxConnections": 300}}).database.effective_max_connections \
+        == 300
+    assert problem_with("database", maxConnections=500) == (
+        "tiketi:database.maxConnections: 500 is above what db.t4g.medium (4 GiB) can hold: RDS's own formula gives at "
+        "most 450; every connection costs memory")

@@ -18,7 +18,7 @@ def test_misspelt_section_name_gets_the_closest_one_and_the_list():
         "tiketi:netwrok: unknown key (did you mean tiketi:network?); allowed keys are tiketi:platform, "
         "tiketi:network, tiketi:secrets, tiketi:protection, tiketi:database, tiketi:cache, tiketi:kafka, "
         "tiketi:alerts, tiketi:queue, tiketi:worker, tiketi:edge, tiketi:cluster, tiketi:workloads, "
-        "tiketi:observability, tiketi:kubernetes"]
+        "tiketi:observability, tiketi:autoscaling, tiketi:kubernetes"]
 
 
 def test_misspelt_nested_key_gets_the_closest_one_and_never_its_value():

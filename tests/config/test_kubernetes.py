@@ -13,18 +13,21 @@ from tests.support.config import CLUSTER, KIND, WORKLOADS, aws_config, parse, pa
 
 
 def test_prod_cluster_config():
+    # A small fixed group for the controllers (one node per zone); Karpenter adds the services' nodes.
     config = parse("prod")
     cluster = config.cluster
-    assert (cluster.version, cluster.instance_types, cluster.ami_type) == ("1.33", ["m7g.xlarge"],
+    assert (cluster.version, cluster.instance_types, cluster.ami_type) == ("1.33", ["m7g.large"],
                                                                           "AL2023_ARM_64_STANDARD")
     assert (cluster.capacity_type, cluster.min_size, cluster.desired_size, cluster.max_size) == (
-        "ON_DEMAND", 3, 4, 8)
+        "ON_DEMAND", 3, 3, 6)
     assert [str(c) for c in cluster.public_access_cidrs] == ["203.0.113.0/24"]
 
 
-def test_staging_cluster_runs_on_spot_with_fewer_nodes():
+def test_staging_cluster_keeps_its_controllers_on_demand_on_fewer_nodes():
+    # The controllers (Karpenter among them) on on-demand nodes: a spot reclaim must not take the
+    # autoscaler away when capacity is tight; the services' nodes may be spot (tiketi:autoscaling).
     cluster = parse("staging").cluster
-    assert (cluster.capacity_type, cluster.min_size, cluster.desired_size, cluster.max_size) == ("SPOT", 2, 2, 4)
+    assert (cluster.capacity_type, cluster.min_size, cluster.desired_size, cluster.max_size) == ("ON_DEMAND", 2, 2, 4)
     assert cluster.instance_types == ["m7g.large"]
 
 
@@ -137,6 +140,25 @@ def test_prod_workloads_follow_the_spec_tables():
     assert workloads.replicas_for("gateway-service") == 3 and workloads.replicas_for("frontend") == 2
     assert (workloads.autoscaling["ticket-service"].min, workloads.autoscaling["ticket-service"].max) == (3, 10)
     assert (workloads.cpu_target_percent, workloads.disruption_budgets, workloads.topology_spread) == (70, True, True)
+    # Every service with more than one replica in prod has an HPA whose floor is its spec 2.3 replicas.
+    assert {s: (r.min, r.max) for s, r in workloads.autoscaling.items()} == {
+        "gateway-service": (3, 10), "auth-service": (2, 6), "ticket-service": (3, 10), "payment-service": (2, 6),
+        "stats-service": (2, 4), "queue-service": (3, 8), "community-service": (2, 4), "frontend": (2, 6)}
+    assert all(workloads.autoscaling[s].min == n for s, n in workloads.replicas.items())
+    assert workloads.priority_classes is True and workloads.pdb_min_available is None
+    assert (workloads.pre_stop_seconds, workloads.termination_grace_seconds, workloads.database_pool_size) == (
+        40, 75, 10)
+
+
+def test_hpa_behaviour_scales_up_fast_and_down_slowly_by_default():
+    behaviour = parse("prod").workloads.hpa_behaviour
+    assert (behaviour.scale_up_percent, behaviour.scale_up_pods, behaviour.scale_up_period_seconds) == (100, 4, 15)
+    assert (behaviour.scale_down_stabilization_seconds, behaviour.scale_down_pods,
+            behaviour.scale_down_period_seconds) == (300, 1, 60)
+
+
+def test_local_pods_stop_without_a_pre_stop_delay():
+    assert parse("local").workloads.pre_stop_seconds == 0
 
 
 def test_staging_runs_one_replica_each_and_the_prod_hpas_smaller():
@@ -145,7 +167,8 @@ def test_staging_runs_one_replica_each_and_the_prod_hpas_smaller():
     assert {s: workloads.replicas_for(s) for s in ("gateway-service", "auth-service", "frontend")} == {
         "gateway-service": 1, "auth-service": 1, "frontend": 1}
     assert {s: (r.min, r.max) for s, r in workloads.autoscaling.items()} == {
-        "gateway-service": (1, 3), "ticket-service": (1, 3), "queue-service": (1, 2), "payment-service": (1, 2)}
+        "gateway-service": (1, 3), "ticket-service": (1, 3), "queue-service": (1, 2), "payment-service": (1, 2),
+        "auth-service": (1, 2), "stats-service": (1, 2), "community-service": (1, 2), "frontend": (1, 2)}
 
 
 def test_local_workloads_use_the_default_tag():
@@ -154,7 +177,8 @@ def test_local_workloads_use_the_default_tag():
 
 
 def test_an_autoscaled_service_without_replicas_starts_at_its_minimum():
-    workloads = parse_aws(**{"tiketi:workloads": {**WORKLOADS, "autoscaling": {"queue-service": {"min": 2, "max": 4}}}})
+    autoscaling = {**WORKLOADS["autoscaling"], "queue-service": {"min": 2, "max": 4}}
+    workloads = parse_aws(**{"tiketi:workloads": {**WORKLOADS, "autoscaling": autoscaling}})
     assert workloads.workloads.replicas_for("queue-service") == 2
     assert workloads.workloads.replicas_for("auth-service") == 1
 
@@ -200,6 +224,40 @@ def test_per_service_maps_name_real_services(key):  # WorkloadsSettings._known_s
     assert problem.endswith("names 'ticket-servce', which is not a service; expected one of gateway-service, "
                             "auth-service, ticket-service, payment-service, stats-service, queue-service, "
                             "community-service, frontend (did you mean ticket-service?)")
+
+
+def test_an_hpa_floor_below_the_replicas_the_stack_asks_for_is_refused():  # WorkloadsSettings._consistent
+    assert problem_with("workloads", replicas={"gateway-service": 3},
+                        autoscaling={"gateway-service": {"min": 2, "max": 10},
+                                     "ticket-service": {"min": 1, "max": 10}}) == (
+        "tiketi:workloads.autoscaling.gateway-service.min: 2 is below tiketi:workloads.replicas.gateway-service (3): "
+        "the HPA would scale the service under the replicas the stack asks for")
+
+
+def test_a_pdb_that_would_forbid_every_eviction_is_refused():  # WorkloadsSettings._consistent
+    # minAvailable 1 on a service that may run one replica: no drain could ever evict it.
+    assert problem_with("workloads", disruptionBudgets=True, pdbMinAvailable=1) == (
+        "tiketi:workloads.pdbMinAvailable: 1 forbids every eviction of gateway-service, which may run 1 replica(s): "
+        "node drains, Karpenter consolidation and node-group updates would wait forever; leave it unset "
+        "(maxUnavailable 1) or below every budgeted service's fewest replicas")
+    prod_like = parse("prod").workloads.model_dump(by_alias=True, exclude_none=True)
+    allowed = parse_aws(**{"tiketi:workloads": {**prod_like, "pdbMinAvailable": 1}})
+    assert allowed.workloads.pdb_min_available == 1  # every prod service runs at least 2
+
+
+def test_termination_grace_must_cover_the_pre_stop_and_the_graceful_shutdown():  # WorkloadsSettings._consistent
+    assert problem_with("workloads", preStopSeconds=40, terminationGraceSeconds=60) == (
+        "tiketi:workloads.terminationGraceSeconds: 60 does not cover preStopSeconds (40) plus Spring's 30 s graceful "
+        "shutdown: the kubelet would kill pods with requests in flight")
+
+
+def test_budgeted_services_are_the_backend_ones_and_every_autoscaled_one():
+    workloads = parse("prod").workloads
+    assert workloads.budgeted_services == ("gateway-service", "auth-service", "ticket-service", "payment-service",
+                                           "stats-service", "queue-service", "community-service", "frontend")
+    backend_only = parse_aws(**{"tiketi:workloads": {**WORKLOADS, "disruptionBudgets": True}}).workloads
+    assert "frontend" not in backend_only.budgeted_services and "ticket-service" in backend_only.budgeted_services
+    assert parse("local").workloads.budgeted_services == ()
 
 
 def test_every_replica_count_is_at_least_one():  # WorkloadsSettings._replicas

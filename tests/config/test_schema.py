@@ -23,6 +23,14 @@ def test_leaf_keys_expand_nested_sections_and_map_entries():
     assert paths[4:7] == ["autoscaling", "autoscaling.<service>.min", "autoscaling.<service>.max"]
 
 
+def test_leaf_keys_expand_list_entries():
+    from components.config.autoscaling import NodePoolSettings
+
+    paths = [k.path for k in leaf_keys(NodePoolSettings)]
+    start = paths.index("onSaleFreezes")
+    assert paths[start:start + 3] == ["onSaleFreezes", "onSaleFreezes[].schedule", "onSaleFreezes[].duration"]
+
+
 def test_what_a_field_allows_in_words():
     keys = {k.path: k for k in leaf_keys(ClusterSettings)}
     assert keys["capacityType"].allowed == "`ON_DEMAND` \\| `SPOT`"

@@ -122,8 +122,13 @@ def test_parameter_group(aws_stack):
     parameters = aws_stack.one("aws:rds/parameterGroup:ParameterGroup")
     assert parameters.inputs["family"] == "postgres16"
     values = {p["name"]: p["value"] for p in parameters.inputs["parameters"]}
+    # max_connections explicit (90 % of RDS's formula for the class: 4 GiB -> 405, 16 GiB -> 1622), so
+    # the connection budget is a known number; static, so it applies on (re)boot.
+    max_connections = {"staging": "405", "prod": "1622"}[aws_stack.stack]
     assert values == {"shared_preload_libraries": "pg_stat_statements", "log_statement": "ddl",
-                      "log_min_duration_statement": "1000", "rds.force_ssl": "1"}
+                      "log_min_duration_statement": "1000", "rds.force_ssl": "1", "max_connections": max_connections}
+    methods = {p["name"]: p["applyMethod"] for p in parameters.inputs["parameters"]}
+    assert methods["max_connections"] == "pending-reboot"
     assert aws_stack.one("aws:rds/instance:Instance").inputs["parameterGroupName"] == parameters.outputs["name"]
 
 

@@ -69,8 +69,13 @@ def test_prod_lines_follow_the_configuration(prod):
     r6g = TABLE["instances"]["rds-postgresql"]["db.r6g.large"]["ap-northeast-2"]
     database = line(lines, "database-instance", "PostgreSQL db.r6g.large Multi-AZ")
     assert (database.quantity, database.monthly) == (f"2 × {HOURS} h", round(2 * HOURS * r6g, 2))
-    nodes = line(lines, "cluster-nodes", "EKS nodes m7g.xlarge")
-    assert nodes.quantity == f"4 nodes × {HOURS} h"
+    nodes = line(lines, "cluster-nodes", "EKS nodes m7g.large")
+    assert nodes.quantity == f"3 nodes × {HOURS} h"
+    # Karpenter's nodes at rest: the workloads' minimums need 1.47 vCPU beyond the fixed group, one
+    # m6g.xlarge (the allowed type that costs least for it), priced on-demand.
+    karpenter = line(lines, "node-autoscaling-node-pool", "Karpenter nodes m6g.xlarge")
+    m6g = TABLE["instances"]["ec2"]["m6g.xlarge"]["ap-northeast-2"]
+    assert (karpenter.quantity, karpenter.monthly) == (f"1 nodes × {HOURS} h", round(HOURS * m6g, 2))
     assert line(lines, "cdn-waf", "WAF web ACL").monthly == 5.0
     assert line(lines, "cdn-distribution", "CloudFront data").assumption == "500 GB a month"
     assert line(lines, "cdn-edge", "Lambda@Edge requests").assumption == "20 million viewer requests a month"

@@ -107,7 +107,7 @@ def test_no_secret_uses_string_data(stack, request):
 
 
 def test_the_load_balancer_controller_registers_no_service_webhook(aws_stack):
-    values = aws_stack.one("kubernetes:helm.sh/v3:Release").inputs["values"]
+    values = aws_stack.one("kubernetes:helm.sh/v3:Release", chart="aws-load-balancer-controller").inputs["values"]
     assert values["enableServiceMutatorWebhook"] is False
     assert of_kind(aws_stack, "Service") and all(
         s["spec"]["type"] == "ClusterIP" for s in of_kind(aws_stack, "Service").values())  # no LoadBalancer Services

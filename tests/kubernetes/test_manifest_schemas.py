@@ -9,8 +9,9 @@ import pytest
 from tools.harness.render import kubernetes_objects
 
 # Custom resources have no schema in the Kubernetes distribution; their CRDs (the AWS Load
-# Balancer Controller's) are installed by Helm.
-CUSTOM_KINDS = {"TargetGroupBinding"}
+# Balancer Controller's, Karpenter's) are installed by Helm. Karpenter's objects are checked by
+# value and against its CRD's patterns in tests/kubernetes/test_node_autoscaling.py.
+CUSTOM_KINDS = {"TargetGroupBinding", "NodePool", "EC2NodeClass"}
 
 
 @pytest.mark.parametrize("stack", ["local", "staging", "prod"])

@@ -21,7 +21,17 @@ RESOURCES = {  # spec 1.3: port, cpu request/limit, memory request/limit
 PROD_REPLICAS = {"gateway-service": 3, "auth-service": 2, "ticket-service": 3, "payment-service": 2,
                  "stats-service": 2, "queue-service": 3, "community-service": 2, "frontend": 2}  # spec 2.3
 PROD_HPA = {"gateway-service": (3, 10), "ticket-service": (3, 10), "queue-service": (3, 8),
-            "payment-service": (2, 6)}  # spec 2.1
+            "payment-service": (2, 6),  # spec 2.1
+            # every other service with more than one replica in prod (spec 2.3), floored at its replicas
+            "auth-service": (2, 6), "stats-service": (2, 4), "community-service": (2, 4), "frontend": (2, 6)}
+HPA_BEHAVIOUR = {
+    # up: no stabilisation, the larger of doubling or 4 pods every 15 s (an on-sale's first minute)
+    "scaleUp": {"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": [
+        {"type": "Percent", "value": 100, "periodSeconds": 15}, {"type": "Pods", "value": 4, "periodSeconds": 15}]},
+    # down: only after 5 minutes below, then one pod a minute (the next wave finds the pods still there)
+    "scaleDown": {"stabilizationWindowSeconds": 300, "selectPolicy": "Max", "policies": [
+        {"type": "Pods", "value": 1, "periodSeconds": 60}]},
+}
 BACKEND = [name for name in RESOURCES if name != "frontend"]
 
 
@@ -67,11 +77,21 @@ def test_prod_hpas(prod):
         assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
         assert hpa["spec"]["metrics"] == [{"type": "Resource", "resource": {
             "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]
+        assert hpa["spec"]["behavior"] == HPA_BEHAVIOUR
+
+
+def test_every_deployment_with_more_than_one_prod_replica_is_autoscaled(prod):
+    assert {s for s, n in PROD_REPLICAS.items() if n > 1} == set(of_kind(prod, "HorizontalPodAutoscaler"))
+    for deployment in prod.all("kubernetes:apps/v1:Deployment", metadata={"namespace": "tiketi-prod"}):
+        assert deployment.ignore_changes == ("spec.replicas",), deployment.name  # the HPA owns the count
 
 
 def test_prod_pdbs(prod):
+    # The spec's seven plus the frontend (autoscaled, so it needs one). maxUnavailable 1 allows one
+    # eviction at any replica count, where spec 2.2's minAvailable 1 would block every drain of a
+    # one-replica service; a pod that is not Ready never blocks a drain.
     pdbs = of_kind(prod, "PodDisruptionBudget")
-    assert sorted(pdbs) == sorted(f"{s}-pdb" for s in BACKEND)  # the spec's seven
+    assert sorted(pdbs) == sorted(f"{s}-pdb" for s in RESOURCES)
     for name, pdb in pdbs.items():
         assert pdb["apiVersion"] == "policy/v1"
         assert pdb["spec"] == {"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
@@ -114,8 +134,13 @@ def test_every_hpa_target_has_a_pdb(aws_stack):
 def test_staging_has_the_same_objects_with_smaller_numbers(staging):
     hpas = of_kind(staging, "HorizontalPodAutoscaler")
     assert {n: (h["spec"]["minReplicas"], h["spec"]["maxReplicas"]) for n, h in hpas.items()} == {
-        "gateway-service": (1, 3), "ticket-service": (1, 3), "queue-service": (1, 2), "payment-service": (1, 2)}
-    assert sorted(of_kind(staging, "PodDisruptionBudget")) == sorted(f"{s}-pdb" for s in BACKEND)
+        "gateway-service": (1, 3), "ticket-service": (1, 3), "queue-service": (1, 2), "payment-service": (1, 2),
+        "auth-service": (1, 2), "stats-service": (1, 2), "community-service": (1, 2), "frontend": (1, 2)}
+    assert all(h["spec"]["behavior"] == HPA_BEHAVIOUR for h in hpas.values())
+    pdbs = of_kind(staging, "PodDisruptionBudget")
+    assert sorted(pdbs) == sorted(f"{s}-pdb" for s in RESOURCES)
+    # One replica each: a budget that still allows the one eviction a drain needs.
+    assert {p["spec"]["maxUnavailable"] for p in pdbs.values()} == {1}
     assert all(manifest(staging, "Deployment", s)["spec"]["replicas"] == 1 for s in RESOURCES)
 
 
@@ -127,12 +152,72 @@ def test_namespaces(prod, staging, local):
         "pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_topology_spread_across_zones(prod):
+def test_topology_spread_across_zones_and_nodes(aws_stack):
     for service in RESOURCES:
-        spec = manifest(prod, "Deployment", service)["spec"]["template"]["spec"]
+        spec = manifest(aws_stack, "Deployment", service)["spec"]["template"]["spec"]
         assert spec["topologySpreadConstraints"] == [{
-            "labelSelector": {"matchLabels": {"app": service}}, "maxSkew": 1,
-            "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}]
+            "labelSelector": {"matchLabels": {"app": service}}, "matchLabelKeys": ["pod-template-hash"], "maxSkew": 1,
+            "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway"}
+            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")]
+
+
+def test_the_namespace_is_labelled_for_readiness_gates_where_target_groups_are_filled(aws_stack, local):
+    namespace = f"tiketi-{aws_stack.stack}"
+    labels = of_kind(aws_stack, "Namespace")[namespace]["metadata"]["labels"]
+    assert labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+    assert "elbv2.k8s.aws/pod-readiness-gate-inject" not in of_kind(local, "Namespace")["tiketi-spring"]["metadata"][
+        "labels"]  # no load balancer controller on kind
+
+
+def test_bound_deployments_wait_for_their_target_group_binding(aws_stack):
+    # The readiness gate is injected only into pods created while the binding exists.
+    for service in ("gateway-service", "ticket-service"):
+        [deployment] = [d for d in aws_stack.all("kubernetes:apps/v1:Deployment")
+                        if d.inputs["metadata"]["name"] == service]
+        [binding] = [b for b in aws_stack.all("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+                     if b.inputs["spec"]["serviceRef"]["name"] == service]
+        assert binding.urn in deployment.all_dependencies
+
+
+def test_pods_outlast_the_target_group_deregistration(aws_stack):
+    delays = {tg.inputs["port"]: tg.inputs["deregistrationDelay"]
+              for tg in aws_stack.all("aws:lb/targetGroup:TargetGroup")}
+    assert delays == {3000: 30, 3001: 30, 3002: 30}
+    for service in RESOURCES:
+        pod = manifest(aws_stack, "Deployment", service)["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        # The native sleep action (no shell in the image needed): 40 s > the 30 s deregistration delay, and
+        # the grace period (counted from the preStop's start) covers it plus Spring's 30 s graceful shutdown.
+        assert container["lifecycle"] == {"preStop": {"sleep": {"seconds": 40}}}
+        assert pod["terminationGracePeriodSeconds"] == 75
+    data = manifest(aws_stack, "ConfigMap", "spring-config")["data"]
+    assert data["SERVER_SHUTDOWN"] == "graceful"
+
+
+def test_local_pods_stop_at_once(local):
+    for service in RESOURCES:
+        pod = manifest(local, "Deployment", service)["spec"]["template"]["spec"]
+        assert "lifecycle" not in pod["containers"][0]
+        assert "priorityClassName" not in pod
+    assert of_kind(local, "PriorityClass") == {}
+
+
+def test_gateway_and_ticket_service_are_preempted_last(aws_stack):
+    classes = of_kind(aws_stack, "PriorityClass")
+    assert {name: (c["value"], c["globalDefault"], c["preemptionPolicy"]) for name, c in classes.items()} == {
+        "tiketi-critical": (100000, False, "PreemptLowerPriority"),
+        "tiketi-standard": (10000, False, "PreemptLowerPriority")}
+    assert all(c["value"] <= 1_000_000_000 for c in classes.values())  # above that is reserved for system classes
+    for service in RESOURCES:
+        pod = manifest(aws_stack, "Deployment", service)["spec"]["template"]["spec"]
+        expected = "tiketi-critical" if service in ("gateway-service", "ticket-service") else "tiketi-standard"
+        assert pod["priorityClassName"] == expected
+
+
+def test_each_pod_holds_a_known_number_of_database_connections(aws_stack):
+    # HikariCP's maximumPoolSize, fixed so the capacity check can budget RDS Proxy's connections.
+    data = manifest(aws_stack, "ConfigMap", "spring-config")["data"]
+    assert data["SPRING_DATASOURCE_HIKARI_MAXIMUMPOOLSIZE"] == "10"
 
 
 def test_images_come_from_the_services_ecr_repositories_with_the_configured_tag(prod):

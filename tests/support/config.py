@@ -16,7 +16,9 @@ CACHE = {"nodeType": "cache.t4g.small"}
 WORKER = {"reservedConcurrency": 10}
 CLUSTER = {"accessEntries": {"ci-deploy": {"principalArn": "arn:aws:iam::210987654321:role/tiketi-ci-deploy"}}}
 ALERTS = {"emails": ["oncall@tiketi.io"]}
-WORKLOADS = {"namespace": "tiketi-prod", "imageTag": "1.0.0"}
+# ticket-service scales to 10 so the default worker (10 invocations x 10 parallel calls) fits its 100
+# database connections at the maximum (the capacity check, components/capacity/).
+WORKLOADS = {"namespace": "tiketi-prod", "imageTag": "1.0.0", "autoscaling": {"ticket-service": {"min": 1, "max": 10}}}
 KIND = {"tiketi:platform": "kind", "tiketi:workloads": json.dumps({"namespace": "tiketi-spring"})}
 ALB_CERT = "arn:aws:acm:ap-northeast-2:123456789012:certificate/6f0b2c9d-1e4a-4f7b-8c3d-2a5e9b0c7d16"
 CF_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/4d7a9e1b-2c3f-4b8d-a0e5-6f1c2b3d4e5f"

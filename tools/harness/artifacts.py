@@ -22,9 +22,9 @@ from tools.harness.mock_engine import is_secret
 from tools.harness.snapshot import Snapshot
 
 # Apply order, as kubectl would: what others refer to first.
-KIND_ORDER = ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap",
-              "Secret", "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet", "DaemonSet", "Job",
-              "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy")
+KIND_ORDER = ("Namespace", "PriorityClass", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+              "RoleBinding", "ConfigMap", "Secret", "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet",
+              "DaemonSet", "Job", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy")
 
 # The zip epoch (zip cannot store earlier dates): every member gets it, whatever the file's mtime.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

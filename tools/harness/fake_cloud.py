@@ -194,6 +194,18 @@ def _ecr_repository(cloud: FakeCloud, name: str, state: dict) -> dict:
             "arn": f"arn:aws:ecr:{cloud.region}:{ACCOUNT_ID}:repository/{state['name']}"}
 
 
+def _event_rule(cloud: FakeCloud, name: str, state: dict) -> dict:
+    return {"arn": f"arn:aws:events:{cloud.region}:{ACCOUNT_ID}:rule/{state['name']}"}
+
+
+def _access_entry(cloud: FakeCloud, name: str, state: dict) -> dict:
+    principal = state["principalArn"].rsplit("/", 1)[-1]
+    return {"accessEntryArn": f"arn:aws:eks:{cloud.region}:{ACCOUNT_ID}:access-entry/{state['clusterName']}/role/"
+                              f"{ACCOUNT_ID}/{principal}/{_short_hash(name, 8)}",
+            "kubernetesGroups": [], "userName": "system:node:{{EC2PrivateDNSName}}"
+            if state.get("type") == "EC2_LINUX" else state["principalArn"]}
+
+
 def _msk_cluster(cloud: FakeCloud, name: str, state: dict) -> dict:
     """MSK's computed outputs, shaped as DescribeCluster/GetBootstrapBrokers return them."""
     cluster, suffix = state["clusterName"], _short_hash(name, 6)
@@ -298,6 +310,8 @@ def zone_id_for(zone_name: str) -> str:
 
 
 _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:eks/accessEntry:AccessEntry": _access_entry,
     "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
     "aws:cloudwatch/dashboard:Dashboard": lambda cloud, name, state: {
         "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{state['dashboardName']}"},

@@ -15,10 +15,11 @@ Writes ``build/<stack>/``, byte-identical for the same commit and config:
 - ``lambda/*.zip``: every Lambda deployment archive (fixed timestamps, sorted members);
 - ``dashboard.json``: the CloudWatch dashboard's body, once the stack has one.
 
-The terminal gets a short summary per stack (tiers, components, resource counts, cost) and,
-on a terminal, a progress line while the program runs. Exits 1 with a readable message when
-the program fails (bad config included) or a program-wide rule, a deploy-order rule or a
-policy-pack rule is violated.
+The terminal gets a short summary per stack (tiers, components, resource counts, cost, and the
+capacity check's figures, which ``summary.txt`` holds too) and, on a terminal, a progress line
+while the program runs. Exits 1 with a readable message when the program fails (bad config
+included), a program-wide rule, a deploy-order rule or a policy-pack rule is violated, or the
+stack cannot hold its own maximums (tools/harness/capacity.py).
 
 Documentation placeholders in the stack config (certificate ARNs in account 123456789012,
 ``*.example.com``, 203.0.113.0/24) are the one policy finding the offline render keeps: it
@@ -37,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from tools.harness import artifacts, inventory, summary
+from tools.harness import artifacts, capacity, inventory, summary
 from tools.harness.artifacts import archive_bytes, lambda_archives
 from tools.harness.deploy_order import check_deploy_order
 from tools.harness.invariants import check_all
@@ -102,16 +103,25 @@ def placeholder_note(snap: Snapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(snap: Snapshot, out: Path) -> dict[str, Any]:
+def capacity_section(report: capacity.Report) -> str:
+    return "capacity (requests; tools/harness/capacity.py)\n" + "".join(f"  {line}\n" for line in report.lines)
+
+
+def full_summary(doc: dict[str, Any], report: capacity.Report, snap: Snapshot | None = None) -> str:
+    """``summary.full`` with the capacity figures, then the placeholders, above its closing total line."""
+    listing, _, total = summary.full(doc).rstrip("\n").rpartition("\n")
+    placeholders = placeholder_note(snap) if snap is not None else ""
+    return f"{listing}\n{capacity_section(report)}\n{placeholders}{total}\n"
+
+
+def write(snap: Snapshot, out: Path, report: capacity.Report | None = None) -> dict[str, Any]:
     """Write every render file of one stack into ``out`` (replaced); returns the inventory document."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     doc = inventory.document(snap)
     (out / "resources.json").write_text(inventory.dumps(doc))
-    # The placeholders go just above the closing total line.
-    listing, _, total = summary.full(doc).rstrip("\n").rpartition("\n")
-    (out / "summary.txt").write_text(f"{listing}\n{placeholder_note(snap)}{total}\n")
+    (out / "summary.txt").write_text(full_summary(doc, report or capacity.report(snap), snap))
     (out / "cost.md").write_text(cost.markdown(doc))
     model = diagram.build(doc)
     (out / "architecture.svg").write_text(diagram.svg(model))
@@ -145,19 +155,22 @@ def render_stack(stack: str, out_root: Path, verbose: bool, quiet: bool, progres
         progress.done()
         print(f"render {stack}: the program failed:\n{error}", file=sys.stderr)
         return 1
-    progress.show("checking program rules, deploy order and the policy pack")
+    progress.show("checking program rules, deploy order, the policy pack and capacity")
+    report = capacity.report(snap)
     # Placeholders are the one policy finding the offline render keeps (the summary lists them).
     problems = check_all(snap) + check_deploy_order(snap) + [
-        str(v) for v in check_policies(snap) if v.rule != PLACEHOLDER_RULE]
+        str(v) for v in check_policies(snap) if v.rule != PLACEHOLDER_RULE] + capacity.problems(report)
     progress.show("writing files")
     out = out_root / stack
-    doc = write(snap, out)
+    doc = write(snap, out, report)
     progress.done()
     if not quiet:
-        print(summary.full(doc) if verbose else summary.short(doc), end="")
+        print(full_summary(doc, report) if verbose else summary.short(doc), end="")
         lines = cost.estimate(doc)
         if lines:
             print(f"  {'cost':<14} {cost.money(cost.total(lines))} a month estimated ({out / 'cost.md'})")
+        if not verbose:
+            print(capacity_section(report), end="")
     elapsed = time.perf_counter() - started
     if problems:
         print(f"\nrender {stack}: {len(problems)} rule violation(s):", file=sys.stderr)
@@ -168,7 +181,7 @@ def render_stack(stack: str, out_root: Path, verbose: bool, quiet: bool, progres
     kept = config_placeholders(snap.run.config, snap.run.secret_config_keys)
     note = f"; {len(kept)} placeholder value(s) kept (listed in summary.txt)" if kept else ""
     print(f"rendered {stack} to {out} in {elapsed:.2f}s: {layout.counts()}; "
-          f"program rules, deploy order and policy pack ok{note}")
+          f"program rules, deploy order, policy pack and capacity ok{note}")
     return 0
 
 

@@ -60,7 +60,12 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Service": ("metadata.name", "spec.type"),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": ("metadata.name",),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ("metadata.name", "spec.minReplicas", "spec.maxReplicas"),
-    "kubernetes:policy/v1:PodDisruptionBudget": ("metadata.name", "spec.minAvailable"),
+    "kubernetes:policy/v1:PodDisruptionBudget": ("metadata.name", "spec.minAvailable", "spec.maxUnavailable"),
+    "kubernetes:helm.sh/v3:Release": ("chart", "version"),
+    "kubernetes:karpenter.sh/v1:NodePool": ("metadata.name", "spec.limits.cpu", "spec.limits.memory"),
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass": ("metadata.name", "value"),
+    "aws:cloudwatch/eventRule:EventRule": ("eventPattern",),
+    "aws:eks/accessEntry:AccessEntry": ("type",),
 }
 
 GIB = 1024**3

@@ -1,11 +1,12 @@
 """Creation-time preconditions AWS enforces, as deploy-order rules (tools/harness/deploy_order/graph.py).
 
 Each rule cites where AWS (or the provider) documents the check, or where the failure is on
-record; Amazon MSK's rules (msk.py), the edge's certificates, names and logs (edge.py) and the
-observability tier's (observability.py) join these in ``AWS_RULES``. ``NO_PRECONDITION`` lists
-the resource types this program creates whose only create-time needs are the resources their
-inputs reference (which the graph has by construction), each with the reason. A test fails
-when the program creates an AWS type that is in neither.
+record; Amazon MSK's rules (msk.py), the edge's certificates, names and logs (edge.py), the
+observability tier's (observability.py) and Karpenter's interruption queue's (autoscaling.py)
+join these in ``AWS_RULES``. ``NO_PRECONDITION`` lists the resource types this program creates
+whose only create-time needs are the resources their inputs reference (which the graph has by
+construction), each with the reason. A test fails when the program creates an AWS type that is
+in neither.
 
 A "needs" edge orders destroy too: what a resource waits for on create outlives it on delete,
 which is what EKS and Lambda need of their roles' policies to clean up network interfaces.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 
 from tools.harness.deploy_order import aws_refs as refs
+from tools.harness.deploy_order.autoscaling import AUTOSCALING_AWS_RULES, AUTOSCALING_NO_PRECONDITION
 from tools.harness.deploy_order.edge import EDGE_NO_PRECONDITION, EDGE_RULES
 from tools.harness.deploy_order.graph import OrderRule
 from tools.harness.deploy_order.msk import MSK_RULES
@@ -291,11 +293,13 @@ AWS_CORE_RULES: tuple[OrderRule, ...] = (
 
 # Amazon MSK's rules live in msk.py, the observability tier's in observability.py (each with its
 # synthetic cases in its own test module); together with these they are the AWS rules.
-AWS_RULES: tuple[OrderRule, ...] = AWS_CORE_RULES + EDGE_RULES + MSK_RULES + OBSERVABILITY_AWS_RULES
+AWS_RULES: tuple[OrderRule, ...] = (AWS_CORE_RULES + EDGE_RULES + MSK_RULES + OBSERVABILITY_AWS_RULES
+                                     + AUTOSCALING_AWS_RULES)
 
 # Resource types whose only create-time needs are the resources their inputs name.
 NO_PRECONDITION: dict[str, str] = {
     **EDGE_NO_PRECONDITION,
+    **AUTOSCALING_NO_PRECONDITION,
     "aws:cloudfront/cachePolicy:CachePolicy": "an account-level object; nothing else is checked",
     "aws:cloudfront/originAccessControl:OriginAccessControl": "an account-level object; nothing else is checked",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "an account-level object",

@@ -58,6 +58,11 @@ BUILT_IN_GROUPS = frozenset({
 CHART_CRDS: dict[str, frozenset[tuple[str, str]]] = {
     "aws-load-balancer-controller": frozenset({("elbv2.k8s.aws", "TargetGroupBinding"),
                                                ("elbv2.k8s.aws", "IngressClassParams")}),
+    # karpenter-crd (chart 1.14.1) ships Karpenter's CRDs as templates: charts/karpenter-crd/templates/ in
+    # aws/karpenter-provider-aws (the karpenter chart's own crds/ copy is skipped: skipCrds).
+    "karpenter-crd": frozenset({("karpenter.sh", "NodePool"), ("karpenter.sh", "NodeClaim"),
+                                ("karpenter.sh", "NodeOverlay"), ("karpenter.k8s.aws", "EC2NodeClass"),
+                                ("autoscaling.x-k8s.io", "CapacityBuffer")}),
 }
 
 
@@ -239,3 +244,8 @@ KUBERNETES_RULES: tuple[OrderRule, ...] = (
 
 # The observability tier's (issue 17): tools/harness/deploy_order/observability.py.
 KUBERNETES_RULES += OBSERVABILITY_KUBERNETES_RULES
+
+# --- Scaling (issue 14): Karpenter, metrics-server, priorities, readiness gates; rules in autoscaling.py ----------
+from tools.harness.deploy_order.autoscaling import AUTOSCALING_RULES  # noqa: E402
+
+KUBERNETES_RULES = KUBERNETES_RULES + AUTOSCALING_RULES

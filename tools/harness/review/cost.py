@@ -172,6 +172,22 @@ def _node_group(p: Pricer, e: dict[str, Any]) -> Lines:
                 yield "node gp3 volumes", f"{desired} × {size} GB", desired * size * p.price("ebs_gp3_gb_month"), ""
 
 
+def _node_pool(p: Pricer, e: dict[str, Any]) -> Lines:
+    """Karpenter's nodes at rest: what the workloads' minimums need beyond the fixed node group (after each
+    node's DaemonSets), on the allowed type that costs least for it; on-sale peaks add more."""
+    from tools.harness.capacity import baseline_nodes
+
+    priced = [(count * p.size("ec2", t)[p.region], count, t) for t, count in baseline_nodes(
+        list(p.by_urn.values())).items() if p.size("ec2", t)]
+    if not priced:
+        yield "Karpenter nodes", "at the workloads' minimums", None, "no allowed instance type has a price"
+        return
+    hourly, nodes, cheapest = min(priced)
+    spot = " (on-demand price; spot is cheaper)" if "spot" in str(e["inputs"].get("spec")) else ""
+    yield (f"Karpenter nodes {cheapest}{spot}", f"{nodes} nodes × {p.hours} h", hourly * p.hours,
+           "the workloads at their minimums beyond the fixed node group; on-sale peaks add nodes up to limits.cpu")
+
+
 def _distribution(p: Pricer, e: dict[str, Any]) -> Lines:
     gb, requests = p.assume["cloudfront_gb"], p.assume["cloudfront_million_requests"]
     yield "CloudFront data to viewers (no monthly base fee)", f"{gb} GB", gb * p.price("cloudfront_gb"), \
@@ -246,6 +262,7 @@ PRICERS: dict[str, Callable[[Pricer, dict[str, Any]], Lines]] = {
     "aws:msk/cluster:Cluster": _msk_cluster,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "kubernetes:karpenter.sh/v1:NodePool": _node_pool,
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:lambda/function:Function": _function,
@@ -301,6 +318,9 @@ FREE = frozenset({
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",  # ingestion: on the log group
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    # AWS service events (EC2, AWS Health) on the default event bus are delivered free; the interruption
+    # queue's SQS requests are on the queue.
+    "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
 })
 
 

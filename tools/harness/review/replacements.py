@@ -57,6 +57,8 @@ AWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aws:cloudwatch/logGroup:LogGroup": (TF + "logs/group.go", ("name", "namePrefix", "logGroupClass")),
     "aws:cloudwatch/metricAlarm:MetricAlarm": (TF + "cloudwatch/metric_alarm.go", ("name",)),
     "aws:cloudwatch/dashboard:Dashboard": (TF + "cloudwatch/dashboard.go", ("dashboardName",)),
+    "aws:cloudwatch/eventRule:EventRule": (TF + "events/rule.go", ("name", "namePrefix", "eventBusName")),
+    "aws:cloudwatch/eventTarget:EventTarget": (TF + "events/target.go", ("rule", "targetId", "eventBusName")),
     "aws:cloudfront/monitoringSubscription:MonitoringSubscription": (TF + "cloudfront/monitoring_subscription.go",
                                                                     ("distributionId",)),
     "aws:lb/loadBalancer:LoadBalancer": (TF + "elbv2/load_balancer.go", ("name", "namePrefix", "internal",
