@@ -71,6 +71,7 @@ def test_a_node_class_that_would_outlive_the_controller_on_destroy_is_reported()
 ROLE = with_outputs(registration("role", type_="aws:iam/role:Role"), arn="arn:aws:iam::1:role/karpenter")
 POLICY = registration("policy", type_="aws:iam/rolePolicy:RolePolicy", inputs={"role": ROLE.id})
 QUEUE = with_outputs(registration("queue", inputs={"name": "tiketi-prod-karpenter-interruptions"}),
+                     name="tiketi-prod-karpenter-interruptions",
                      arn="arn:aws:sqs:ap-northeast-2:1:tiketi-prod-karpenter-interruptions",
                      url="https://sqs.ap-northeast-2.amazonaws.com/1/tiketi-prod-karpenter-interruptions")
 CONTROLLER_WITH_VALUES = dataclasses.replace(CONTROLLER, inputs={**CONTROLLER.inputs, "values": {

@@ -1,19 +1,20 @@
 """Deploy-order rules of scaling: Karpenter, its interruption queue, metrics-server, priorities, readiness gates.
 
 Each rule finds its related resources from the rendered values (a Helm release's values, a
-custom resource's spec, an ARN or URL another resource carries), so a rule also fails when the
-thing it needs is missing from the program (a stand-in "not in this program" is reported).
+custom resource's spec, an ARN or URL another resource carries; AWS references through
+aws_refs), so a rule also fails when the thing it needs is missing from the program (a
+stand-in "not in this program" is reported).
 ``pulumi destroy`` walks the same graph backwards: "X waits for Y" also means Y outlives X.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from tools.harness.deploy_order import aws_refs as refs
 from tools.harness.deploy_order.graph import OrderRule
 from tools.harness.mock_engine import Registration
-from tools.harness.snapshot import Snapshot, unwrap
+from tools.harness.snapshot import Snapshot
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
@@ -21,13 +22,10 @@ NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 KARPENTER_KINDS = (NODE_POOL, NODE_CLASS)
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
+QUEUE = "aws:sqs/queue:Queue"
 READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 # Charts that ship only CRDs: no pod waits for a node.
 CRD_ONLY_CHARTS = ("karpenter-crd",)
-
-
-def _inputs(resource: Registration) -> dict[str, Any]:
-    return unwrap(resource.inputs)
 
 
 def _missing(what: str) -> Registration:
@@ -37,81 +35,72 @@ def _missing(what: str) -> Registration:
 
 
 def _chart(release: Registration) -> str:
-    return str(_inputs(release).get("chart", "")).rsplit("/", 1)[-1]
+    return str(refs.get(release, "chart") or "").rsplit("/", 1)[-1]
 
 
 def releases_of(snap: Snapshot, chart: str) -> list[Registration]:
     return [r for r in snap.all(RELEASE) if _chart(r) == chart] or [_missing(f"Helm release of chart {chart}")]
 
 
-def _by_output(snap: Snapshot, type_: str, key: str, value: Any) -> list[Registration]:
-    return [r for r in snap.all(type_) if r.outputs.get(key) == value and value is not None]
-
-
 def controller_permissions(snap: Snapshot, release: Registration) -> list[Registration]:
-    """The karpenter release's IAM role policy (of the role its service account names) and its queue."""
+    """The karpenter release's IAM role policies (of the role its service account names) and its queue."""
     if _chart(release) != "karpenter":
         return []
-    values = _inputs(release).get("values", {})
-    role_arn = values.get("serviceAccount", {}).get("annotations", {}).get("eks.amazonaws.com/role-arn")
-    roles = _by_output(snap, "aws:iam/role:Role", "arn", role_arn)
-    policies = [p for p in snap.all("aws:iam/rolePolicy:RolePolicy") for role in roles
-                if _inputs(p).get("role") == role.id]
-    queue_name = values.get("settings", {}).get("interruptionQueue")
-    queues = [q for q in snap.all("aws:sqs/queue:Queue") if _inputs(q).get("name") == queue_name and queue_name]
+    role_arn = refs.get(release, "values", "serviceAccount", "annotations", "eks.amazonaws.com/role-arn")
+    policies = refs.role_policies(snap, role_arn)
+    queue_name = refs.get(release, "values", "settings", "interruptionQueue")
+    queues = refs.referenced(snap, QUEUE, queue_name)
     return (policies or [_missing("the controller role's policy")]) + (queues or [_missing("the interruption queue")])
 
 
 def queue_policies_of_target(snap: Snapshot, target: Registration) -> list[Registration]:
     """An EventBridge target that is an SQS queue needs that queue's policy (SQS targets are authorised by it)."""
-    arn = _inputs(target).get("arn")
-    queues = _by_output(snap, "aws:sqs/queue:Queue", "arn", arn)
+    queues = refs.referenced(snap, QUEUE, refs.get(target, "arn"))
     if not queues:
         return []
-    urls = {q.outputs.get("url") for q in queues}
-    return [p for p in snap.all("aws:sqs/queuePolicy:QueuePolicy") if _inputs(p).get("queueUrl") in urls] or [
-        _missing(f"the queue policy of {queues[0].name}")]
+    return [p for p in snap.all("aws:sqs/queuePolicy:QueuePolicy") for q in queues
+            if refs.get(p, "queueUrl") in refs.names(q)] or [_missing(f"the queue policy of {queues[0].name}")]
 
 
 def node_class_and_access(snap: Snapshot, pool: Registration) -> list[Registration]:
     """The EC2NodeClass a NodePool names, and the EKS access entry of that class's node role."""
-    name = _inputs(pool).get("spec", {}).get("template", {}).get("spec", {}).get("nodeClassRef", {}).get("name")
-    classes = [c for c in snap.all(NODE_CLASS) if _inputs(c).get("metadata", {}).get("name") == name]
+    name = refs.get(pool, "spec", "template", "spec", "nodeClassRef", "name")
+    classes = [c for c in snap.all(NODE_CLASS) if refs.get(c, "metadata", "name") == name]
     if not classes:
         return [_missing(f"EC2NodeClass {name}")]
-    role_name = _inputs(classes[0]).get("spec", {}).get("role")
-    roles = _by_output(snap, "aws:iam/role:Role", "name", role_name)
+    role_name = refs.get(classes[0], "spec", "role")
+    roles = refs.referenced(snap, refs.ROLE, role_name)
     entries = [e for e in snap.all("aws:eks/accessEntry:AccessEntry") for role in roles
-               if _inputs(e).get("principalArn") == role.outputs.get("arn")]
+               if refs.get(e, "principalArn") in refs.names(role)]
     return classes + (entries or [_missing(f"an access entry for node role {role_name}")])
 
 
 def priority_classes_of(snap: Snapshot, deployment: Registration) -> list[Registration]:
-    name = _inputs(deployment).get("spec", {}).get("template", {}).get("spec", {}).get("priorityClassName")
+    name = refs.get(deployment, "spec", "template", "spec", "priorityClassName")
     if not name or name.startswith("system-"):
         return []  # the built-in classes always exist
     return [p for p in snap.all("kubernetes:scheduling.k8s.io/v1:PriorityClass")
-            if _inputs(p).get("metadata", {}).get("name") == name] or [_missing(f"PriorityClass {name}")]
+            if refs.get(p, "metadata", "name") == name] or [_missing(f"PriorityClass {name}")]
 
 
 def _namespaces_with_gates(snap: Snapshot) -> set[str]:
-    metas = (_inputs(n).get("metadata", {}) for n in snap.all("kubernetes:core/v1:Namespace"))
-    return {meta.get("name") for meta in metas if meta.get("labels", {}).get(READINESS_GATE_LABEL) == "enabled"}
+    return {refs.get(n, "metadata", "name") for n in snap.all("kubernetes:core/v1:Namespace")
+            if (refs.get(n, "metadata", "labels") or {}).get(READINESS_GATE_LABEL) == "enabled"}
 
 
 def bindings_of(snap: Snapshot, deployment: Registration) -> list[Registration]:
     """In a namespace with readiness gates on, the TargetGroupBindings whose Service selects this Deployment's pods."""
-    meta = _inputs(deployment).get("metadata", {})
-    if meta.get("namespace") not in _namespaces_with_gates(snap):
+    namespace = refs.get(deployment, "metadata", "namespace")
+    if namespace not in _namespaces_with_gates(snap):
         return []
-    labels = _inputs(deployment).get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+    labels = refs.get(deployment, "spec", "template", "metadata", "labels") or {}
     services = [s for s in snap.all("kubernetes:core/v1:Service")
-                if _inputs(s).get("metadata", {}).get("namespace") == meta.get("namespace")
-                and (selector := _inputs(s).get("spec", {}).get("selector"))
+                if refs.get(s, "metadata", "namespace") == namespace
+                and (selector := refs.get(s, "spec", "selector"))
                 and all(labels.get(k) == v for k, v in selector.items())]
-    names = {_inputs(s)["metadata"]["name"] for s in services}
-    return [b for b in snap.all(BINDING) if _inputs(b).get("metadata", {}).get("namespace") == meta.get("namespace")
-            and _inputs(b).get("spec", {}).get("serviceRef", {}).get("name") in names]
+    names = {refs.get(s, "metadata", "name") for s in services}
+    return [b for b in snap.all(BINDING) if refs.get(b, "metadata", "namespace") == namespace
+            and refs.get(b, "spec", "serviceRef", "name") in names]
 
 
 def node_groups_for(snap: Snapshot, release: Registration) -> Iterable[Registration]:
