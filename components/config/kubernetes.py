@@ -70,8 +70,9 @@ class ClusterSettings(Section):
         default="AL2023_ARM_64_STANDARD", description="node AMI: Graviton (Arm) or x86")
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="node purchase option")
     min_size: int = Field(default=3, ge=1, description="fewest nodes")
-    desired_size: int = Field(default=3, ge=1, description="nodes; Pulumi owns it (no node autoscaler), so raise "
-                                                           "it with minSize; between minSize and maxSize")
+    desired_size: int = Field(default=3, ge=1, description="nodes; Pulumi owns it (Karpenter adds the services' "
+                                                           "nodes and leaves this group alone), so raise it with "
+                                                           "minSize; between minSize and maxSize")
     max_size: int = Field(default=6, ge=1, description="most nodes")
     log_retention_days: RetentionDays = Field(default=90, description="control-plane log group")
     access_entries: dict[str, AccessEntrySettings] = Field(
