@@ -20,10 +20,18 @@ from tools.ops import notify_discord
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
-# Written before the workflows had to pass zizmor and actionlint (unpinned actions, credentials
-# persisted by checkout, deprecated runtimes): issue 18 brings them up to the bar. strict=True makes
-# the marker fail once a file passes, so it is removed then.
-NOT_YET_LINTED = {"deploy.yml", "pull-request.yml"}
+# Every action a workflow uses, at the commit its release tag pointed to when it was pinned (read with
+# `git rev-parse <tag>^{commit}` in a clone of each action's repository). A comment naming another
+# release than the pinned commit's fails: zizmor's ref-version-mismatch stays silent offline.
+# Dependabot (.github/dependabot.yml) updates SHA and comment together; update this table with them.
+PINNED_ACTIONS = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
+    "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+}
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>.*)$", re.MULTILINE)
 
 
 def load(path: Path) -> dict:
@@ -44,20 +52,14 @@ def test_there_are_pull_request_deploy_and_render_diff_workflows():
                                            "render-diff.yml"]
 
 
-def lint_marks(path: Path) -> list:
-    if path.name in NOT_YET_LINTED:
-        return [pytest.mark.xfail(strict=True, reason="predates the workflow linters; issue 18")]
-    return []
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, id=p.name, marks=lint_marks(p)) for p in WORKFLOWS])
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_passes_zizmor(path):
     done = subprocess.run([str(BIN / "zizmor"), "--offline", "--no-progress", "--persona=pedantic", str(path)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, id=p.name, marks=lint_marks(p)) for p in WORKFLOWS])
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_passes_actionlint(path):
     done = subprocess.run([str(BIN / "actionlint"), "-no-color", str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -103,13 +105,84 @@ def test_the_comment_is_posted_by_a_workflow_that_runs_no_pull_request_code():
     assert "${{" not in script  # every event value reaches the shell through env
 
 
-@pytest.mark.parametrize("name", ["render-diff.yml", "render-diff-comment.yml"])
-def test_actions_are_pinned_to_a_commit_with_the_version_in_a_comment(name):
-    text = (ROOT / ".github/workflows" / name).read_text()
-    for match in re.finditer(r"uses: (\S+)@(\S+)(.*)", text):
-        action, ref, rest = match.groups()
-        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action}@{ref} is not pinned to a commit"
-        assert re.fullmatch(r" # v\d+\.\d+\.\d+", rest), f"{action}: say the version in a comment"
+def unpinned_uses(text: str) -> list[str]:
+    """Every ``uses:`` that is not a full commit SHA of a known action with its release in a comment."""
+    problems = []
+    for match in USES.finditer(text):
+        ref, comment = match["ref"], match["comment"].strip()
+        if ref.startswith("./") or (ref.startswith("docker://") and "@sha256:" in ref):
+            continue  # a local action is this commit's code; a docker image pinned by digest
+        action, _, version = ref.partition("@")
+        action = "/".join(action.split("/")[:2])  # owner/repo of owner/repo/path
+        if not re.fullmatch(r"[0-9a-f]{40}", version):
+            problems.append(f"{ref} is not pinned to a commit SHA")
+        elif action not in PINNED_ACTIONS:
+            problems.append(f"{ref}: {action} is not in PINNED_ACTIONS (add it with the release its SHA is)")
+        elif (version, comment) != (PINNED_ACTIONS[action][0], f"# {PINNED_ACTIONS[action][1]}"):
+            sha, release = PINNED_ACTIONS[action]
+            problems.append(f"{ref} {comment!r}: expected {sha} # {release}")
+    return problems
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_release_in_a_comment(path):
+    text = path.read_text()
+    assert USES.search(text) or path.name == "render-diff-comment.yml"  # the only workflow without actions
+    assert unpinned_uses(text) == []
+
+
+def test_a_tag_reference_or_a_wrong_release_comment_fails_the_pin_check():
+    assert unpinned_uses("      - uses: actions/checkout@v7\n") == ["actions/checkout@v7 is not pinned to a commit SHA"]
+    assert unpinned_uses("    - uses: pulumi/actions@v7.0.0 # v7.0.0\n") == [
+        "pulumi/actions@v7.0.0 is not pinned to a commit SHA"]
+    wrong = "  - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v6.0.0\n"
+    assert unpinned_uses(wrong) == ["actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 '# v6.0.0': "
+                                    "expected 3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"]
+    unknown = "  - uses: someone/action@" + "a" * 40 + " # v1.0.0\n"
+    assert "not in PINNED_ACTIONS" in unpinned_uses(unknown)[0]
+    assert unpinned_uses("  - uses: ./.github/actions/local\n") == []
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_keep_no_token_and_every_job_names_its_permissions(path):
+    workflow = load(path)
+    assert workflow["permissions"] in ({}, {"contents": "read"})
+    for name, job in workflow["jobs"].items():
+        if workflow["permissions"] == {}:
+            assert job.get("permissions"), f"{path.name}: job {name} gets no permissions of its own"
+        assert "write-all" not in json.dumps(job) and job.get("permissions") != "read-all"
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, f"{path.name}: {name} persists the token"
+
+
+def test_only_the_jobs_that_deploy_or_preview_may_request_an_oidc_token():
+    writers = {(path.name, name): job["permissions"] for path in WORKFLOWS
+               for name, job in load(path)["jobs"].items() if "write" in json.dumps(job.get("permissions", {}))}
+    assert writers == {
+        ("deploy.yml", "staging"): {"contents": "read", "id-token": "write"},
+        ("deploy.yml", "prod"): {"contents": "read", "id-token": "write"},
+        ("pull-request.yml", "preview"): {"contents": "read", "id-token": "write", "pull-requests": "write"},
+        ("render-diff-comment.yml", "comment"): {"actions": "read", "pull-requests": "write"},
+    }
+
+
+def test_dependabot_updates_the_actions_and_both_requirements_files():
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    schema = json.loads(resources.files("check_jsonschema.builtin_schemas.vendor")
+                        .joinpath("dependabot.json").read_text())
+    jsonschema.validate(config, schema)
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert updates["github-actions"]["directory"] == "/"
+    assert updates["pip"]["directories"] == ["/", "/policy"]
+    assert all((ROOT / d.strip("/") / "requirements.txt").exists() for d in updates["pip"]["directories"])
+    assert all(u["schedule"]["interval"] == "weekly" and u["cooldown"]["default-days"] >= 7 for u in updates.values())
+
+
+def test_the_discord_step_reads_every_value_from_its_environment():
+    [step] = [s for s in load(ROOT / ".github/workflows/deploy.yml")["jobs"]["notify"]["steps"] if "run" in s]
+    assert "${{" not in step["run"]
+    assert step["env"]["STAGING_RESULT"] == "${{ needs.staging.result }}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -158,7 +231,7 @@ def test_deploy_goes_staging_then_protected_prod_then_notifies():
     for stack in ("staging", "prod"):
         [pulumi] = [s for s in jobs[stack]["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
         assert (pulumi["with"]["command"], pulumi["with"]["stack-name"]) == ("up", stack)
-    assert jobs["notify"]["if"] == "always()"
+    assert jobs["notify"]["if"] == "always()" and jobs["notify"]["environment"] == "notifications"
     assert "DISCORD_WEBHOOK_URL" in jobs["notify"]["steps"][1]["env"]
 
 
