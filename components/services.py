@@ -1,12 +1,47 @@
 """The eight Tiketi services as the spec's resource table gives them (spec 1.3), in one place.
 
 Everything that depends on "which services exist" (deployments, network policies, ECR
-repositories, HPA/PDB config validation) reads this table, so a ninth service is one line.
+repositories, HPA/PDB config validation, the per-service Secrets) reads this table, so a
+ninth service is one line.
+
+**Which secrets a service reads** is decided here too (``secrets``), and nowhere else: each
+service's Kubernetes Secret carries exactly ``secret_keys(service)``. Where the spec says it
+and where it is a decision:
+
+- database credentials: each service with a database (spec 1.5) gets its own login role that
+  owns only that database (``database_role``);
+- ``jwt-secret``: the spec's table annotates only Auth Service with "JWT 발급/검증" (issues and
+  verifies JWTs), so only auth-service reads it. (A successor of this codebase, URR, has the
+  gateway verify JWTs too — if yours does, add ``JWT_SECRET`` to gateway-service here.)
+- ``internal-api-token``: ticket-service, whose ``/internal/*`` API the worker calls (spec 8.2);
+- ``queue-entry-token-secret``: queue-service, which signs the entry tokens (the edge function
+  verifies them with its own deploy-time copy, spec 8.1);
+- ``redis-auth-token``: the spec names no Redis client per service; decided: gateway-service
+  (rate limiting), ticket-service (seat holds) and queue-service (the waiting queue), the
+  services that keep state in Redis in the Tiketi/URR code bases (URR docs
+  ``k8s/AWS_SECRETS_INTEGRATION.md``: redis-auth-token -> ticket-service, gateway-service;
+  URR gateway ``RateLimitFilter`` on Redis; the queue service's Redis queue). Other services
+  keep the Redis host in the ConfigMap but no password, so they cannot authenticate to it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The generated secrets a service may read (Secrets Manager names tiketi-<stack>/<name>).
+JWT_SECRET = "jwt-secret"  # noqa: S105 - names, not values
+INTERNAL_API_TOKEN = "internal-api-token"  # noqa: S105
+QUEUE_ENTRY_TOKEN_SECRET = "queue-entry-token-secret"  # noqa: S105
+REDIS_AUTH_TOKEN = "redis-auth-token"  # noqa: S105
+DATABASE_USER = "database-user"  # the service's own database login (JSON username/password)
+# The environment variable each secret reaches the service as (Spring relaxed binding).
+SECRET_ENV = {
+    JWT_SECRET: "JWT_SECRET",
+    INTERNAL_API_TOKEN: "INTERNAL_API_TOKEN",
+    QUEUE_ENTRY_TOKEN_SECRET: "QUEUE_ENTRY_TOKEN_SECRET",
+    REDIS_AUTH_TOKEN: "SPRING_DATA_REDIS_PASSWORD",
+}
+DATABASE_ENV = {"SPRING_DATASOURCE_USERNAME": "username", "SPRING_DATASOURCE_PASSWORD": "password"}
 
 
 @dataclass(frozen=True)
@@ -19,19 +54,29 @@ class Service:
     memory_limit: str
     tier: str  # "backend" for the Spring services (spec: NetworkPolicy tier label), "frontend" for Next.js
     database: str | None = None  # its PostgreSQL database (spec 1.5)
+    secrets: frozenset[str] = frozenset()  # generated secrets it reads (the module docstring says why)
 
     @property
     def is_backend(self) -> bool:
         return self.tier == "backend"
 
+    @property
+    def database_role(self) -> str | None:
+        """The PostgreSQL login role that owns this service's database (``auth-service`` -> ``auth_service``)."""
+        return self.name.replace("-", "_") if self.database else None
+
 
 SERVICES: tuple[Service, ...] = (
-    Service("gateway-service", 3001, "200m", "1", "256Mi", "1Gi", "backend"),
-    Service("auth-service", 3005, "200m", "1", "256Mi", "1Gi", "backend", "auth_db"),
-    Service("ticket-service", 3002, "200m", "1", "256Mi", "1Gi", "backend", "ticket_db"),
+    Service("gateway-service", 3001, "200m", "1", "256Mi", "1Gi", "backend",
+            secrets=frozenset({REDIS_AUTH_TOKEN})),
+    Service("auth-service", 3005, "200m", "1", "256Mi", "1Gi", "backend", "auth_db",
+            secrets=frozenset({JWT_SECRET})),
+    Service("ticket-service", 3002, "200m", "1", "256Mi", "1Gi", "backend", "ticket_db",
+            secrets=frozenset({INTERNAL_API_TOKEN, REDIS_AUTH_TOKEN})),
     Service("payment-service", 3003, "200m", "1", "256Mi", "1Gi", "backend", "payment_db"),
     Service("stats-service", 3004, "100m", "500m", "256Mi", "512Mi", "backend", "stats_db"),
-    Service("queue-service", 3007, "100m", "500m", "256Mi", "512Mi", "backend"),
+    Service("queue-service", 3007, "100m", "500m", "256Mi", "512Mi", "backend",
+            secrets=frozenset({QUEUE_ENTRY_TOKEN_SECRET, REDIS_AUTH_TOKEN})),
     Service("community-service", 3008, "100m", "500m", "256Mi", "512Mi", "backend", "community_db"),
     Service("frontend", 3000, "100m", "500m", "128Mi", "256Mi", "frontend"),
 )
@@ -43,3 +88,24 @@ DATABASES = tuple(s.database for s in SERVICES if s.database)
 IMAGE_ARCHITECTURE = "arm64"
 # What an on-sale cannot lose: the entry point and the ticket logic are preempted last (PriorityClass).
 PREEMPTED_LAST = ("gateway-service", "ticket-service")
+DATABASE_SERVICES = tuple(s for s in SERVICES if s.database)
+
+
+def secret_keys(service: Service, *, redis_auth: bool) -> dict[str, tuple[str, str | None]]:
+    """The keys of ``service``'s Secret: env var -> (source secret, JSON property or None for a plain string).
+
+    ``redis_auth``: whether the stack's cache takes an AUTH token (without one there is nothing to read).
+    """
+    keys: dict[str, tuple[str, str | None]] = {}
+    if service.database:
+        keys.update({env: (DATABASE_USER, prop) for env, prop in DATABASE_ENV.items()})
+    for secret in sorted(service.secrets):
+        if secret == REDIS_AUTH_TOKEN and not redis_auth:
+            continue
+        keys[SECRET_ENV[secret]] = (secret, None)
+    return keys
+
+
+def service_secret_name(service: Service) -> str:
+    """The Kubernetes Secret a service reads (``envFrom``): its own, named after it."""
+    return f"{service.name}-secrets"

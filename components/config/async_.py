@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+import re
 
-from components.config.base import KeyProblemError, RetentionDays, Section
+from pydantic import Field, field_validator, model_validator
+
+from components.config.base import KeyProblemError, RetentionDays, Section, allowed
+
+_ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
 # Records per worker invocation (the event source mapping's batch size); the handler posts them in
 # parallel, one thread per message group (lambdas/ticket_worker/handler.py MAX_BATCH_SIZE).
@@ -22,6 +26,25 @@ class QueueSettings(Section):
         default=False, description="let SQS deduplicate by body (then every body must carry a unique id)")
     oldest_message_alarm_seconds: int = Field(default=600, ge=60,
                                               description="alarm when the oldest message is older than this")
+    # The queue policy denies sending to every principal but the producer; these roles are let
+    # through too, so an operator can move messages back from the dead-letter queue
+    # (StartMessageMoveTask sends as the caller) or replay one by hand. Attach the policy in the
+    # `queueRedrivePolicyArn` output to them (docs/operations.md, "Redrive the dead-letter queue").
+    redrive_role_arns: list[str] = Field(
+        default=[], description="IAM roles the queue policy lets send to the queue (DLQ redrive, replay)",
+        json_schema_extra=allowed("list of IAM role ARNs (`arn:aws:iam::<account>:role/<name>`)"))
+
+    @field_validator("redrive_role_arns")
+    @classmethod
+    def _role_arns(cls, arns: list[str]) -> list[str]:
+        for index, arn in enumerate(arns):
+            if not _ROLE_ARN.match(arn):
+                raise ValueError(f"has entry [{index}] {arn!r}, which is not an IAM role ARN "
+                                 "(arn:aws:iam::<12-digit account>:role/<name>); the queue policy compares "
+                                 "aws:PrincipalArn, which is the role's ARN for its sessions")
+        if len(set(arns)) != len(arns):
+            raise ValueError("names a role twice")
+        return arns
 
 
 class WorkerSettings(Section):

@@ -65,6 +65,11 @@ class DatabaseSettings(Section):
         json_schema_extra=allowed("20 up to RDS's default for the class, LEAST(memory/9531392, 5000)"))
     master_username: str = Field(default="tiketi_admin", description="the master user",
                                  json_schema_extra=allowed("lower-case identifier, not a reserved name"))
+    # RDS keeps the master password in its own Secrets Manager secret and rotates it (every 7
+    # days unless told otherwise; Secrets Manager allows 1 to 1000 days). Only the database
+    # bootstrap Job reads it, so a rotation restarts nothing.
+    master_password_rotation_days: int = Field(
+        default=7, ge=1, le=1000, description="days between rotations of the RDS-managed master password")
     log_retention_days: RetentionDays = Field(default=30, description="the PostgreSQL and upgrade log groups")
     # RDS accepts only these intervals (CreateDBInstance MonitoringInterval); 0 turns it off.
     enhanced_monitoring_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(

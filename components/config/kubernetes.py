@@ -82,6 +82,16 @@ class ClusterSettings(Section):
                                      "principal; at least one cluster-admin"), "map_key": "name"})
     load_balancer_controller_chart: VersionString = Field(
         default="1.13.0", description="AWS Load Balancer Controller Helm chart version")
+    # https://charts.external-secrets.io, chart external-secrets 2.9.0 (app v2.9.0, 2026-08-08): serves
+    # external-secrets.io/v1 only. ESO supports only its latest minor; 2.9 is tested on Kubernetes 1.36
+    # and installs on >= 1.19 (Chart.yaml kubeVersion).
+    external_secrets_chart: VersionString = Field(
+        default="2.9.0", description="External Secrets Operator Helm chart version (syncs the services' Secrets)")
+    # https://stakater.github.io/stakater-charts, chart reloader 2.2.16 (app v1.4.21): its scoped mode
+    # (watchGlobally false + namespaces) creates only a Role per watched namespace.
+    reloader_chart: VersionString = Field(
+        default="2.2.16", description="Stakater Reloader Helm chart version (restarts a service when its Secret "
+                                      "changes)")
 
     @field_validator("version")
     @classmethod

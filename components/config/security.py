@@ -1,4 +1,5 @@
-"""``tiketi:secrets`` (how the generated secrets are kept) and ``tiketi:protection`` (what Pulumi refuses to delete)."""
+"""``tiketi:secrets`` (how the generated secrets are kept and synced, components/security/) and
+``tiketi:protection`` (what Pulumi refuses to delete)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ class SecretsSettings(Section):
     recovery_window_days: int = Field(
         default=7, description="how long a deleted secret can still be restored (0: deleted at once)",
         json_schema_extra=allowed("0, or 7 to 30"))
+    # How stale a rotated value may be in the pods' Kubernetes Secrets: the External Secrets
+    # Operator reads Secrets Manager this often (ExternalSecret refreshInterval). One
+    # GetSecretValue per workload per interval: 12 an hour at 5 minutes, a negligible cost.
+    sync_interval_minutes: int = Field(
+        default=5, ge=1, le=1440,
+        description="how often the External Secrets Operator re-reads Secrets Manager into the services' Secrets")
 
     @field_validator("recovery_window_days")
     @classmethod

@@ -41,3 +41,25 @@ def test_worker_timeout_bounds():
 def test_queue_receive_count_bounds():
     assert problem_with("queue", maxReceiveCount=0).startswith("tiketi:queue.maxReceiveCount: 0 is invalid")
     assert parse_aws(**{"tiketi:queue": {"maxReceiveCount": 1000}}).queue.max_receive_count == 1000
+
+
+ROLE = "arn:aws:iam::123456789012:role/tiketi-operators"
+
+
+def test_redrive_roles_default_to_none_and_take_role_arns():
+    assert parse("prod").queue.redrive_role_arns == []
+    assert parse_aws(**{"tiketi:queue": {"redriveRoleArns": [ROLE]}}).queue.redrive_role_arns == [ROLE]
+    nested = "arn:aws:iam::123456789012:role/ops/sso/Redrive"
+    assert parse_aws(**{"tiketi:queue": {"redriveRoleArns": [nested]}}).queue.redrive_role_arns == [nested]
+
+
+def test_redrive_roles_must_be_role_arns():  # QueueSettings._role_arns
+    user = "arn:aws:iam::123456789012:user/alice"
+    assert problem_with("queue", redriveRoleArns=[ROLE, user]) == (
+        f'tiketi:queue.redriveRoleArns: ["{ROLE}", "{user}"] has entry [1] \'{user}\', which is not an IAM role ARN '
+        "(arn:aws:iam::<12-digit account>:role/<name>); the queue policy compares aws:PrincipalArn, which is the "
+        "role's ARN for its sessions")
+    assert problem_with("queue", redriveRoleArns=[ROLE, ROLE]) == (
+        f'tiketi:queue.redriveRoleArns: ["{ROLE}", "{ROLE}"] names a role twice')
+    session = "arn:aws:sts::123456789012:assumed-role/tiketi-operators/alice"
+    assert "is not an IAM role ARN" in problem_with("queue", redriveRoleArns=[session])

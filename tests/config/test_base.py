@@ -58,6 +58,7 @@ VALIDATOR_TESTS = {
     "ObservabilitySettings._regions": test_observability.test_edge_log_regions_must_be_distinct_regions,
     "AlertsSettings._someone_listens": test_observability.test_an_empty_subscriber_list_is_refused_by_default,
     "WorkerSettings._concurrency_fits": test_async_.test_worker_concurrency_cannot_exceed_its_reservation,
+    "QueueSettings._role_arns": test_async_.test_redrive_roles_must_be_role_arns,
     "DatabaseSettings._known_family": test_data.test_unknown_postgres_version_family,
     "DatabaseSettings._allowed_class": test_data.test_an_instance_class_that_does_not_exist_is_refused,
     "DatabaseSettings._username": test_data.test_reserved_or_invalid_master_username,

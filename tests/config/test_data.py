@@ -223,3 +223,11 @@ def test_max_connections_is_explicit_and_within_what_the_class_holds():  # Datab
     assert problem_with("database", maxConnections=500) == (
         "tiketi:database.maxConnections: 500 is above what db.t4g.medium (4 GiB) can hold: RDS's own formula gives at "
         "most 450; every connection costs memory")
+
+
+def test_the_master_password_rotates_weekly_by_default():
+    assert parse("prod").database.master_password_rotation_days == 7
+    days = {"tiketi:database": {**DATABASE, "masterPasswordRotationDays": 30}}
+    assert parse_aws(**days).database.master_password_rotation_days == 30
+    assert problem_with("database", masterPasswordRotationDays=0).startswith(
+        "tiketi:database.masterPasswordRotationDays: 0 is invalid: input should be greater than or equal to 1")

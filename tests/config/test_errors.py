@@ -43,7 +43,7 @@ def test_misspelt_key_inside_a_map_entry():
 def test_a_key_with_nothing_close_lists_the_allowed_ones():
     assert problem_with("queue", retries=3) == (
         "tiketi:queue.retries: unknown key; allowed keys are maxReceiveCount, contentBasedDeduplication, "
-        "oldestMessageAlarmSeconds")
+        "oldestMessageAlarmSeconds, redriveRoleArns")
 
 
 def test_misspelt_aws_provider_key_gets_the_closest_one():

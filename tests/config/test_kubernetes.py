@@ -309,3 +309,9 @@ def test_a_malformed_bootstrap_list_is_refused_naming_the_entry(servers, entry):
     [problem] = problems_of(external_kafka(servers))
     assert problem == (f"tiketi:workloads.kafkaBootstrapServers: {HIDDEN} entry {entry} is not host:port; expected "
                        "a comma-separated list such as b-1.kafka.example.com:9096,b-2.kafka.example.com:9096")
+
+
+def test_the_secret_operators_charts_are_pinned_versions():
+    cluster = parse("prod").cluster
+    assert (cluster.external_secrets_chart, cluster.reloader_chart) == ("2.9.0", "2.2.16")
+    assert problem_with("cluster", reloaderChart=2.3).startswith("tiketi:cluster.reloaderChart: 2.3 is a YAML number")
