@@ -26,7 +26,16 @@ from components.async_ import (
     WorkerArgs,
 )
 from components.config import StackConfig, load_stack_config
-from components.data import Cache, CacheArgs, Database, DatabaseArgs, Kafka, KafkaArgs
+from components.data import (
+    Cache,
+    CacheArgs,
+    Database,
+    DatabaseArgs,
+    DatabaseUsers,
+    DatabaseUsersArgs,
+    Kafka,
+    KafkaArgs,
+)
 from components.edge import (
     ALB_LOG_PREFIX,
     INTERNAL_ALB_LOG_PREFIX,
@@ -48,14 +57,21 @@ from components.kubernetes import (
     Connections,
     ContainerRegistry,
     ContainerRegistryArgs,
-    Credentials,
+    DatabaseBootstrap,
+    DatabaseBootstrapArgs,
+    ExternalSecretsOperator,
+    ExternalSecretsOperatorArgs,
     KafkaEgress,
     KafkaSecurity,
+    LiteralServiceSecrets,
     NetworkPolicies,
     NetworkPoliciesArgs,
     NodeAutoscaling,
     NodeAutoscalingArgs,
+    Reloader,
+    ReloaderArgs,
     SqsProducer,
+    SyncedServiceSecrets,
     Workloads,
     WorkloadsArgs,
     local_platform_policies,
@@ -88,8 +104,8 @@ from components.observability import (
     Watched,
 )
 from components.observability.collector import ZIPKIN_ENDPOINT
-from components.security import Secrets, SecretsArgs
-from components.services import SERVICE_NAMES, SERVICES
+from components.security import Secrets, SecretsArgs, SyncContext
+from components.services import INTERNAL_API_TOKEN, JWT_SECRET, QUEUE_ENTRY_TOKEN_SECRET, SERVICE_NAMES, SERVICES
 
 # --- AWS stacks (staging, prod) --------------------------------------------------------------
 
@@ -129,20 +145,24 @@ def build_foundation(config: StackConfig) -> Foundation:
 @dataclass(frozen=True)
 class DataTier:
     database: Database
+    users: DatabaseUsers
     cache: Cache
     kafka: Kafka | None  # None: the services use the external cluster in tiketi:workloads.kafkaBootstrapServers
     kafka_bootstrap_servers: pulumi.Input[str]  # the MSK cluster's SASL/SCRAM brokers, or the external list
 
 
 def build_data(config: StackConfig, base: Foundation) -> DataTier:
-    """Spec 4.3, 4.4, 1.5: RDS PostgreSQL behind RDS Proxy, ElastiCache, Amazon MSK."""
+    """Spec 4.3, 4.4, 1.5: RDS PostgreSQL behind RDS Proxy (a login per service), ElastiCache, Amazon MSK."""
     network, secrets = base.network, base.secrets
+    users = DatabaseUsers("database-users", DatabaseUsersArgs(
+        name_prefix=config.name_prefix, recovery_window_days=config.secrets.recovery_window_days,
+        protect=config.protection.stateful))
     database = Database("database", DatabaseArgs(
         name_prefix=config.name_prefix, settings=config.database, vpc_id=network.vpc_id,
         vpc_cidr=network.vpc_cidr, data_subnet_ids=network.subnet_ids["data"],
         app_subnet_ids=network.subnet_ids["app"], client_security_groups=base.app_groups.clients,
-        credentials_secret_id=secrets.database_credentials_secret_id,
-        credentials_secret_arn=secrets.database_credentials_secret_arn, master_password=secrets.database_password,
+        user_secret_arns={service: user.secret_arn for service, user in users.users.items()},
+        user_secret_values=[user.secret_value for user in users.users.values()],
         alarm_topic_arn=base.alerts.topic_arn, protect=config.protection.stateful,
     ))
     cache = Cache("cache", CacheArgs(
@@ -161,7 +181,7 @@ def build_data(config: StackConfig, base: Foundation) -> DataTier:
             alarm_topic_arn=base.alerts.topic_arn, recovery_window_days=config.secrets.recovery_window_days,
         ))
     servers = kafka.bootstrap_servers if kafka else config.workloads.kafka_bootstrap_servers
-    return DataTier(database, cache, kafka, servers)
+    return DataTier(database, users, cache, kafka, servers)
 
 
 def kafka_egress(config: StackConfig, base: Foundation, data: DataTier) -> KafkaEgress:
@@ -246,7 +266,7 @@ def build_async(config: StackConfig, base: Foundation, data: DataTier, edge: Edg
         database_security_group_id=data.database.client_target_security_group_id,
         cache_security_group_id=data.cache.security_group_id, queue_arn=queue.arn,
         max_receive_count=queue.max_receive_count, ticket_service_url=internal_api.url,
-        internal_api_token=base.secrets.internal_api_token, alarm_topic_arn=base.alerts.topic_arn,
+        internal_api_token_secret_arn=base.secrets.arn_of[INTERNAL_API_TOKEN], alarm_topic_arn=base.alerts.topic_arn,
     ))
     return AsyncTier(queue, internal_api, worker)
 
@@ -257,6 +277,7 @@ class KubernetesTier:
     cluster: Cluster
     workloads: Workloads
     node_autoscaling: NodeAutoscaling
+    queue_access: QueueAccess
 
 
 def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asynchronous: AsyncTier,
@@ -284,9 +305,19 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         default_tags=config.aws.default_tags,
     ), opts=in_cluster)
     secrets, database, cache, kafka = base.secrets, data.database, data.cache, data.kafka
+    # Secrets reach the pods at run time: the operator syncs each workload's Secret from Secrets Manager.
+    operator = ExternalSecretsOperator("external-secrets", ExternalSecretsOperatorArgs(
+        chart_version=config.cluster.external_secrets_chart, depends_on=[cluster]), opts=in_cluster)
+    sync = SyncContext(issuer=cluster.oidc, region=config.aws.region, operator=operator.release,
+                       refresh_minutes=config.secrets.sync_interval_minutes)
+    bootstrap = DatabaseBootstrap("database-bootstrap", DatabaseBootstrapArgs(
+        namespace=f"{config.workloads.namespace}-db-bootstrap", sync=sync, master_secret_arn=database.master_secret_arn,
+        users=data.users.users, database_host=database.instance_address, database_port=database.port,
+        data_subnet_cidrs=network.subnet_cidrs["data"], depends_on=[database],
+    ), opts=in_cluster)
     workloads = Workloads("workloads", WorkloadsArgs(
         settings=config.workloads, profile=config.stack, images=registry.repository_urls,
-        config_map_name="spring-config", secret_name="spring-secret",
+        config_map_name="spring-config",
         connections=Connections(
             database_host=database.endpoint, database_port=database.port, database_tls=True,
             redis_host=cache.primary_endpoint, redis_port=cache.port, redis_tls=config.cache.transit_encryption,
@@ -297,14 +328,10 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
             extra={"AWS_REGION": config.aws.region, "TICKET_QUEUE_URL": asynchronous.queue.url,
                    "MANAGEMENT_TRACING_SAMPLING_PROBABILITY": str(config.observability.trace_sampling_probability)},
         ),
-        credentials=Credentials(
-            database_username=config.database.master_username, database_password=secrets.database_password,
-            redis_password=secrets.redis_auth_token if config.cache.auth_token else None,
-            internal_api_token=secrets.internal_api_token,
-            queue_entry_token_secret=secrets.queue_entry_token_secret, jwt_secret=secrets.jwt_secret,
-            kafka_jaas_config=kafka.client_jaas_config if kafka else None,
-        ),
-        create_databases=True,
+        secrets=SyncedServiceSecrets(
+            context=sync, secret_arns=secrets.arn_of, users=data.users.users, redis_auth=config.cache.auth_token,
+            database_ready=[bootstrap.job],
+            kafka_secret_arn=kafka.secret_arns[config.kafka.client_user] if kafka else None),
         sqs_producer=SqsProducer(issuer=cluster.oidc, queue_arn=asynchronous.queue.arn),
         target_group_bindings={"gateway-service": edge.load_balancer.target_group_arn,
                                "frontend": edge.load_balancer.frontend_target_group_arn,
@@ -319,12 +346,16 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
                       data_subnet_cidrs=network.subnet_cidrs["data"], kafka=kafka_egress(config, base, data)),
         load_balancer_cidrs=network.subnet_cidrs["public"],  # the public ALB's nodes
     ), opts=in_cluster)
-    # The queue policy names the producer (ticket-service's IRSA role) and the consumer (the worker).
-    QueueAccess("queue-access", QueueAccessArgs(
-        queue_url=asynchronous.queue.url, queue_arn=asynchronous.queue.arn,
-        producer_role_arns=[workloads.ticket_service_role_arn], consumer_role_arn=asynchronous.worker.role_arn,
+    Reloader("reloader", ReloaderArgs(chart_version=config.cluster.reloader_chart,
+                                      watched_namespace=workloads.namespace), opts=in_cluster)
+    # The queue policy names the producer (ticket-service's IRSA role), the consumer (the worker) and the
+    # operators' redrive roles.
+    queue_access = QueueAccess("queue-access", QueueAccessArgs(
+        name_prefix=prefix, queue_url=asynchronous.queue.url, queue_arn=asynchronous.queue.arn,
+        dlq_arn=asynchronous.queue.dlq_arn, producer_role_arns=[workloads.ticket_service_role_arn],
+        consumer_role_arn=asynchronous.worker.role_arn, redrive_role_arns=config.queue.redrive_role_arns,
     ))
-    return KubernetesTier(registry, cluster, workloads, node_autoscaling)
+    return KubernetesTier(registry, cluster, workloads, node_autoscaling, queue_access)
 
 
 @dataclass(frozen=True)
@@ -395,7 +426,8 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         "vpcCidr": network.vpc_cidr,
         **{f"{tier}SubnetIds": ids for tier, ids in network.subnet_ids.items()},
         "alertTopicArn": base.alerts.topic_arn,
-        "secretArns": base.secrets.arns,
+        "secretArns": {**base.secrets.arns, "databaseMaster": data.database.master_secret_arn},
+        "databaseUserSecretArns": {service: user.secret_arn for service, user in data.users.users.items()},
         "databaseEndpoint": data.database.endpoint,  # the proxy's, or the instance's without a proxy
         "databasePort": data.database.port,
         "cachePrimaryEndpoint": data.cache.primary_endpoint,
@@ -404,6 +436,7 @@ def aws_outputs(base: Foundation, data: DataTier, asynchronous: AsyncTier, edge:
         "queueUrl": asynchronous.queue.url,
         "queueArn": asynchronous.queue.arn,
         "deadLetterQueueUrl": asynchronous.queue.dlq_url,
+        "queueRedrivePolicyArn": kubernetes.queue_access.redrive_policy_arn,
         "workerFunctionName": asynchronous.worker.function_name,
         "ticketInternalApiUrl": asynchronous.internal_api.url,
         "albDnsName": edge.load_balancer.dns_name,
@@ -444,18 +477,17 @@ def build_local(config: StackConfig) -> dict[str, Any]:
     workloads = Workloads("workloads", WorkloadsArgs(
         settings=config.workloads, profile="kind",
         images={service: f"tiketi-spring-{service}" for service in SERVICE_NAMES},
-        config_map_name="spring-kind-config", secret_name="spring-kind-secret",
+        config_map_name="spring-kind-config",
         connections=Connections(
             database_host=HOSTS["postgres"], database_port=5432, database_tls=False,
             redis_host=HOSTS["dragonfly"], redis_port=6379, redis_tls=False,
             kafka_bootstrap_servers=f"{HOSTS['kafka']}:9092",
             zipkin_endpoint=f"http://{HOSTS['zipkin']}:9411/api/v2/spans",
         ),
-        credentials=Credentials(
-            database_username="tiketi_user", database_password=generated["postgres-password"], redis_password=None,
-            internal_api_token=generated["internal-api-token"],
-            queue_entry_token_secret=generated["queue-entry-token-secret"], jwt_secret=generated["jwt-secret"],
-        ),
+        # Dragonfly runs without AUTH (spec 1.5): no Redis password on kind.
+        secrets=LiteralServiceSecrets(
+            values={role: generated[role] for role in (JWT_SECRET, INTERNAL_API_TOKEN, QUEUE_ENTRY_TOKEN_SECRET)},
+            database_username="tiketi_user", database_password=generated["postgres-password"]),
         # Promtail's host log mounts and the images' own users do not meet "restricted": warn, not enforce.
         enforce_pod_security=False,
         node_ports={"gateway-service": 30001, "frontend": 30000},

@@ -21,7 +21,11 @@ and where it is a decision:
   services that keep state in Redis in the Tiketi/URR code bases (URR docs
   ``k8s/AWS_SECRETS_INTEGRATION.md``: redis-auth-token -> ticket-service, gateway-service;
   URR gateway ``RateLimitFilter`` on Redis; the queue service's Redis queue). Other services
-  keep the Redis host in the ConfigMap but no password, so they cannot authenticate to it.
+  keep the Redis host in the ConfigMap but no password, so they cannot authenticate to it;
+- the Kafka login (``SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG``, composed from the MSK SCRAM
+  user's secret): the spec names no Kafka client per service and gives every service the broker
+  list (its ConfigMap); decided: every backend service, as MSK's arrival (issue 15) did. Narrow it
+  here, one service at a time, when the applications' code says which produce or consume.
 """
 
 from __future__ import annotations
@@ -34,12 +38,15 @@ INTERNAL_API_TOKEN = "internal-api-token"  # noqa: S105
 QUEUE_ENTRY_TOKEN_SECRET = "queue-entry-token-secret"  # noqa: S105
 REDIS_AUTH_TOKEN = "redis-auth-token"  # noqa: S105
 DATABASE_USER = "database-user"  # the service's own database login (JSON username/password)
+KAFKA_LOGIN = "kafka-login"  # the MSK SCRAM user's secret (JSON username/password), as a JAAS line
 # The environment variable each secret reaches the service as (Spring relaxed binding).
 SECRET_ENV = {
     JWT_SECRET: "JWT_SECRET",
     INTERNAL_API_TOKEN: "INTERNAL_API_TOKEN",
     QUEUE_ENTRY_TOKEN_SECRET: "QUEUE_ENTRY_TOKEN_SECRET",
     REDIS_AUTH_TOKEN: "SPRING_DATA_REDIS_PASSWORD",
+    # Spring Boot binds SPRING_KAFKA_PROPERTIES_<NAME> into spring.kafka.properties (issue 15).
+    KAFKA_LOGIN: "SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG",
 }
 DATABASE_ENV = {"SPRING_DATASOURCE_USERNAME": "username", "SPRING_DATASOURCE_PASSWORD": "password"}
 
@@ -68,16 +75,19 @@ class Service:
 
 SERVICES: tuple[Service, ...] = (
     Service("gateway-service", 3001, "200m", "1", "256Mi", "1Gi", "backend",
-            secrets=frozenset({REDIS_AUTH_TOKEN})),
+            secrets=frozenset({REDIS_AUTH_TOKEN, KAFKA_LOGIN})),
     Service("auth-service", 3005, "200m", "1", "256Mi", "1Gi", "backend", "auth_db",
-            secrets=frozenset({JWT_SECRET})),
+            secrets=frozenset({JWT_SECRET, KAFKA_LOGIN})),
     Service("ticket-service", 3002, "200m", "1", "256Mi", "1Gi", "backend", "ticket_db",
-            secrets=frozenset({INTERNAL_API_TOKEN, REDIS_AUTH_TOKEN})),
-    Service("payment-service", 3003, "200m", "1", "256Mi", "1Gi", "backend", "payment_db"),
-    Service("stats-service", 3004, "100m", "500m", "256Mi", "512Mi", "backend", "stats_db"),
+            secrets=frozenset({INTERNAL_API_TOKEN, REDIS_AUTH_TOKEN, KAFKA_LOGIN})),
+    Service("payment-service", 3003, "200m", "1", "256Mi", "1Gi", "backend", "payment_db",
+            secrets=frozenset({KAFKA_LOGIN})),
+    Service("stats-service", 3004, "100m", "500m", "256Mi", "512Mi", "backend", "stats_db",
+            secrets=frozenset({KAFKA_LOGIN})),
     Service("queue-service", 3007, "100m", "500m", "256Mi", "512Mi", "backend",
-            secrets=frozenset({QUEUE_ENTRY_TOKEN_SECRET, REDIS_AUTH_TOKEN})),
-    Service("community-service", 3008, "100m", "500m", "256Mi", "512Mi", "backend", "community_db"),
+            secrets=frozenset({QUEUE_ENTRY_TOKEN_SECRET, REDIS_AUTH_TOKEN, KAFKA_LOGIN})),
+    Service("community-service", 3008, "100m", "500m", "256Mi", "512Mi", "backend", "community_db",
+            secrets=frozenset({KAFKA_LOGIN})),
     Service("frontend", 3000, "100m", "500m", "128Mi", "256Mi", "frontend"),
 )
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
@@ -91,16 +101,17 @@ PREEMPTED_LAST = ("gateway-service", "ticket-service")
 DATABASE_SERVICES = tuple(s for s in SERVICES if s.database)
 
 
-def secret_keys(service: Service, *, redis_auth: bool) -> dict[str, tuple[str, str | None]]:
+def secret_keys(service: Service, *, redis_auth: bool, kafka_auth: bool = False) -> dict[str, tuple[str, str | None]]:
     """The keys of ``service``'s Secret: env var -> (source secret, JSON property or None for a plain string).
 
-    ``redis_auth``: whether the stack's cache takes an AUTH token (without one there is nothing to read).
+    ``redis_auth``/``kafka_auth``: whether the stack's cache takes an AUTH token and its Kafka a SCRAM
+    login (the kind stack's Dragonfly and broker take neither: there is nothing to read).
     """
     keys: dict[str, tuple[str, str | None]] = {}
     if service.database:
         keys.update({env: (DATABASE_USER, prop) for env, prop in DATABASE_ENV.items()})
     for secret in sorted(service.secrets):
-        if secret == REDIS_AUTH_TOKEN and not redis_auth:
+        if (secret == REDIS_AUTH_TOKEN and not redis_auth) or (secret == KAFKA_LOGIN and not kafka_auth):
             continue
         keys[SECRET_ENV[secret]] = (secret, None)
     return keys

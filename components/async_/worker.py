@@ -18,9 +18,11 @@ the event source mapping waits for them too (Lambda checks the role may receive 
 The function keeps its fixed name (its log group is named after it) and is deleted before a
 replacement is created.
 
-The role reads no secret: ``INTERNAL_API_TOKEN`` reaches the function through its
-environment (encrypted at rest, a secret in Pulumi state), so it needs no Secrets Manager
-permission at all.
+The function reads its one secret, the internal API token, from Secrets Manager at run time
+(on its first invocation, and again after a 401: lambdas/ticket_worker/handler.py), so a
+rotation reaches it without a deploy; its role may ``GetSecretValue`` on that secret alone, by
+ARN, and its environment holds the secret's ARN, never a value (anyone with
+``lambda:GetFunctionConfiguration`` reads a function's environment).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class WorkerArgs:
     queue_arn: pulumi.Input[str]
     max_receive_count: int
     ticket_service_url: pulumi.Input[str]
-    internal_api_token: pulumi.Input[str]
+    internal_api_token_secret_arn: pulumi.Input[str]
     alarm_topic_arn: pulumi.Input[str]
 
 
@@ -92,7 +94,7 @@ class Worker(Component):
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=log_group.name),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={
                 "TICKET_SERVICE_URL": args.ticket_service_url,
-                "INTERNAL_API_TOKEN": pulumi.Output.secret(args.internal_api_token),
+                "INTERNAL_API_TOKEN_SECRET_ARN": args.internal_api_token_secret_arn,
                 # The handler stops a record that fails on its last receive from blocking its group.
                 "MAX_RECEIVE_COUNT": str(args.max_receive_count),
             }),
@@ -133,12 +135,15 @@ class Worker(Component):
         """The role, and its policies (what the function and its mapping must wait for)."""
         args, name = self._args, self._name
         role = aws.iam.Role(f"{name}-role", assume_role_policy=iam.trust("lambda.amazonaws.com"),
-                            description="ticket-worker: VPC access, its queue, X-Ray", opts=self._child())
+                            description="ticket-worker: VPC access, its queue, its token, X-Ray", opts=self._child())
         # ENI management in the VPC and writing its logs.
         vpc_access = aws.iam.RolePolicyAttachment(
             f"{name}-vpc-access", role=role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole", opts=self._child())
-        statements = [iam.allow(CONSUMER_ACTIONS, args.queue_arn, sid="ConsumeTicketEvents")]
+        statements = [iam.allow(CONSUMER_ACTIONS, args.queue_arn, sid="ConsumeTicketEvents"),
+                      # That one secret (AWS managed key aws/secretsmanager: no kms:Decrypt needed in-account).
+                      iam.allow(["secretsmanager:GetSecretValue"], args.internal_api_token_secret_arn,
+                                sid="ReadInternalApiToken")]
         if args.settings.tracing:
             statements.append(iam.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*",
                                              sid="WriteTraces"))

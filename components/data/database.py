@@ -1,9 +1,18 @@
 """Database: RDS PostgreSQL behind RDS Proxy (spec 4.3), with its security groups and alarms.
 
 Owns the database security group, subnet group (data subnets), parameter group, the
-instance and its log group, the credentials secret's value (JSON with host, written here
-because only the instance knows its address), RDS Proxy (own security group in the app
-subnets, IAM role that can read that one secret) and the RDS alarms.
+instance and its log group, the rotation schedule of its master password, RDS Proxy (own
+security group in the app subnets, one SECRETS auth per service user, an IAM role that can
+read exactly those secrets) and the RDS alarms.
+
+Master password: RDS generates it, keeps it in a Secrets Manager secret of its own
+(``manage_master_user_password``; the value never passes through Pulumi) and rotates it every
+``masterPasswordRotationDays`` — no rotation Lambda to run. Why not a Secrets Manager rotation
+function: it needs a Lambda in the VPC, a SAR/CloudFormation stack and a secret Pulumi must then
+stop writing; the managed secret's limits (no Blue/Green deployment while it is on, RDS User
+Guide "Limitations for Secrets Manager integration") are documented in docs/operations.md. The
+master is **not** in the proxy's auth list: only the database bootstrap Job uses it, connecting
+to the instance itself, so a master rotation cannot disturb any connection through the proxy.
 
 Traffic chain: EKS nodes / worker -> proxy (5432) -> instance (5432); the proxy may also
 reach Secrets Manager's VPC endpoint (443 inside the VPC) for the credentials. Without a proxy
@@ -16,7 +25,7 @@ identifier; a replacement deletes it first (``delete_before_replace``; deletion 
 the suffix generated once per stack life, so destroying a re-created stack never collides with
 the snapshot an earlier destroy left. ``applyImmediately`` decides whether changes wait for
 the maintenance window (a major upgrade needs it: docs/operations.md). RDS Proxy waits for its
-role's policy, and its target for the credentials secret's value.
+role's policy, and its target for the values of the user secrets it logs in with.
 
 Monitoring: Performance Insights stays on (7 days) under CloudWatch Database Insights
 *standard* mode. AWS ended the Performance Insights console on 2026-07-31 and moved it
@@ -58,9 +67,8 @@ class DatabaseArgs:
     data_subnet_ids: Sequence[pulumi.Input[str]]
     app_subnet_ids: Sequence[pulumi.Input[str]]
     client_security_groups: Mapping[str, pulumi.Input[str]]
-    credentials_secret_id: pulumi.Input[str]
-    credentials_secret_arn: pulumi.Input[str]
-    master_password: pulumi.Input[str]
+    user_secret_arns: Mapping[str, pulumi.Input[str]]  # service -> its database user's secret (proxy auths)
+    user_secret_values: Sequence[pulumi.Resource]  # their SecretVersions: the proxy target waits for them
     alarm_topic_arn: pulumi.Input[str]
     protect: bool = True  # tiketi:protection.stateful
 
@@ -73,6 +81,8 @@ class Database(Component):
     client_target_security_group_id: pulumi.Output[str]
     instance_identifier: str
     proxy_name: pulumi.Output[str] | None  # CloudWatch's ProxyName dimension
+    instance_address: pulumi.Output[str]  # the instance itself (the bootstrap Job; services use ``endpoint``)
+    master_secret_arn: pulumi.Output[str]  # the RDS-managed secret (username, password) of the master user
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
@@ -89,7 +99,7 @@ class Database(Component):
             allowed["proxy"] = proxy_sg.id
         self._allow_postgres(db_sg, "db", allowed)
         instance = self._build_instance(db_sg)
-        credentials = self._write_credentials(instance)
+        self.master_secret_arn = self._rotate_master_password(instance)
 
         endpoint = instance.address
         if proxy_sg is not None:
@@ -104,16 +114,18 @@ class Database(Component):
                 description="RDS Proxy to Secrets Manager through its VPC endpoint", ip_protocol="tcp",
                 from_port=443, to_port=443, cidr_ipv4=args.vpc_cidr, opts=self._child(),
             )
-            endpoint = self._build_proxy(proxy_sg, instance, credentials)
+            endpoint = self._build_proxy(proxy_sg, instance)
         self._build_alarms()
 
         self.endpoint = endpoint
+        self.instance_address = instance.address
         self.port = PORT
         self.security_group_id = db_sg.id
         self.client_target_security_group_id = proxy_sg.id if proxy_sg is not None else db_sg.id
         self.register_outputs({
             "endpoint": self.endpoint, "port": self.port, "securityGroupId": self.security_group_id,
             "clientTargetSecurityGroupId": self.client_target_security_group_id,
+            "instanceAddress": self.instance_address, "masterSecretArn": self.master_secret_arn,
         })
 
 
@@ -170,7 +182,10 @@ class Database(Component):
             parameter_group_name=parameters.name,
             port=PORT,
             username=settings.master_username,
-            password=args.master_password,
+            # RDS generates the master password and keeps it in Secrets Manager. Switching an instance
+            # that had `password` to this is an in-place ModifyDBInstance (terraform-provider-aws
+            # rds/instance.go: manage_master_user_password is not ForceNew; ConflictsWith password).
+            manage_master_user_password=True,
             # No initial database: "postgres" always exists, and the services create their own.
             backup_window="03:00-04:00",
             maintenance_window="Mon:04:00-Mon:05:00",
@@ -214,33 +229,30 @@ class Database(Component):
             policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", opts=self._child()))
         return role
 
-    def _write_credentials(self, instance: aws.rds.Instance) -> aws.secretsmanager.SecretVersion:
-        args = self._args
-        return aws.secretsmanager.SecretVersion(
-            f"{self._name}-credentials",
-            secret_id=args.credentials_secret_id,
-            # The shape RDS Proxy (and the rotation functions) read.
-            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
-                "username": args.settings.master_username,
-                "password": args.master_password,
-                "engine": "postgres",
-                "host": instance.address,
-                "port": PORT,
-                "dbname": "postgres",
-                "dbInstanceIdentifier": self.instance_identifier,
-            })),
-            opts=self._child(),
-        )
+    def _rotate_master_password(self, instance: aws.rds.Instance) -> pulumi.Output[str]:
+        """The managed secret's ARN, and its rotation schedule (RDS's default is every 7 days)."""
+        secret_arn = instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
+        # For a secret RDS manages, Secrets Manager rotates without a Lambda ("rotation_lambda_arn: Must
+        # be supplied if the secret is not managed by AWS", pulumi-aws SecretRotation). Not immediately:
+        # a schedule change must not rotate the password as a side effect of `pulumi up`.
+        aws.secretsmanager.SecretRotation(
+            f"{self._name}-master-password", secret_id=secret_arn, rotate_immediately=False,
+            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                automatically_after_days=self._args.settings.master_password_rotation_days),
+            opts=self._child())
+        return secret_arn
 
-    def _build_proxy(self, proxy_sg: aws.ec2.SecurityGroup, instance: aws.rds.Instance,
-                     credentials: aws.secretsmanager.SecretVersion) -> pulumi.Output[str]:
+    def _build_proxy(self, proxy_sg: aws.ec2.SecurityGroup, instance: aws.rds.Instance) -> pulumi.Output[str]:
         args, name = self._args, self._name
+        users = dict(sorted(args.user_secret_arns.items()))
         role = aws.iam.Role(f"{name}-proxy", assume_role_policy=iam.trust("rds.amazonaws.com"),
-                            description="RDS Proxy: read the database credentials secret", opts=self._child())
+                            description="RDS Proxy: read the services' database user secrets", opts=self._child())
+        # Exactly the user secrets, by ARN (RDS User Guide, rds-proxy-iam-setup). They use the AWS managed
+        # key aws/secretsmanager, which same-account readers may use without a kms:Decrypt grant.
         read_secret = aws.iam.RolePolicy(
             f"{name}-proxy-secret", role=role.id,
-            policy=iam.document(iam.allow(["secretsmanager:GetSecretValue"],
-                                                    [args.credentials_secret_arn])),
+            policy=iam.document(iam.allow(["secretsmanager:GetSecretValue"], list(users.values()),
+                                          sid="ReadServiceUserSecrets")),
             opts=self._child(),
         )
         proxy = aws.rds.Proxy(
@@ -252,9 +264,13 @@ class Database(Component):
             role_arn=role.arn,
             vpc_subnet_ids=list(args.app_subnet_ids),
             vpc_security_group_ids=[proxy_sg.id],
-            auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=args.credentials_secret_arn,
-                                         iam_auth="DISABLED",
-                                         client_password_auth_type="POSTGRES_SCRAM_SHA_256")],  # noqa: S106
+            # One auth per database user ("a separate Secrets Manager secret for each database user account
+            # that the proxy connects to", rds-proxy-secrets-arns; up to 200 per proxy). The master is not
+            # one of them (module docstring).
+            auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=arn, iam_auth="DISABLED",
+                                         client_password_auth_type="POSTGRES_SCRAM_SHA_256",  # noqa: S106
+                                         description=f"{service} database user")
+                   for service, arn in users.items()],
             opts=self._child(depends_on=[read_secret], delete_before_replace=True),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
@@ -264,10 +280,10 @@ class Database(Component):
                 connection_borrow_timeout=120),
             opts=self._child(),
         )
-        # The proxy logs in with the secret's value: register the target once that value exists.
+        # The proxy logs in with the secrets' values: register the target once they exist.
         aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=proxy.name,
                             target_group_name=target_group.name, db_instance_identifier=instance.identifier,
-                            opts=self._child(depends_on=[credentials]))
+                            opts=self._child(depends_on=list(args.user_secret_values)))
         self.proxy_name = proxy.name
         return proxy.endpoint
 

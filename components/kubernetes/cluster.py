@@ -2,10 +2,10 @@
 
 Owns the control plane (version from config, in the app subnets, private endpoint plus a
 public one only for ``publicAccessCidrs``, all five control-plane log types into a log
-group with retention, Kubernetes secrets envelope-encrypted with a KMS key), the access
-entries (``tiketi:cluster.accessEntries``), the managed node group (its launch template
-attaches the AppSecurityGroups' ``eks-nodes`` group and requires IMDSv2 with a hop limit of
-1, so pods cannot borrow the node's role), the OIDC provider for IRSA, the add-ons (vpc-cni
+group with retention, Kubernetes secrets envelope-encrypted with a KMS key whose key policy
+is explicit), the access entries (``tiketi:cluster.accessEntries``), the managed node group
+(its launch template attaches the AppSecurityGroups' ``eks-nodes`` group and requires IMDSv2
+with a hop limit of 1, so pods cannot borrow the node's role), the OIDC provider for IRSA, the add-ons (vpc-cni
 with network-policy enforcement on — without it the spec's NetworkPolicies do nothing on
 EKS — coredns, kube-proxy and the EBS CSI driver with its IRSA role), the AWS Load Balancer
 Controller (Helm, IRSA) and a Kubernetes provider for the cluster.
@@ -90,12 +90,10 @@ class Cluster(Component):
         settings = args.settings
         cluster_name = args.name_prefix
 
-        key = aws.kms.Key(f"{name}-secrets", description=f"{cluster_name}: EKS secrets envelope encryption",
-                          enable_key_rotation=True, deletion_window_in_days=30,
-                          opts=self._child(protect=args.protect))
+        role, role_policies = self._service_role("control-plane", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"])
+        key = self._secrets_key(cluster_name, role)
         log_group = aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{cluster_name}/cluster",
                                             retention_in_days=settings.log_retention_days, opts=self._child())
-        role, role_policies = self._service_role("control-plane", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"])
         cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=cluster_name,
@@ -130,6 +128,28 @@ class Cluster(Component):
         self.register_outputs({"name": self.name, "endpoint": self.endpoint,
                                "oidcProviderArn": self.oidc.provider_arn})
 
+
+    def _secrets_key(self, cluster_name: str, role: aws.iam.Role) -> aws.kms.Key:
+        """The key that envelope-encrypts Kubernetes Secrets, with its key policy written out.
+
+        The first statement is exactly the policy KMS gives a key created without one (KMS
+        Developer Guide, key-policy-default: the account may use IAM policies for every KMS action),
+        so the identity that runs Pulumi keeps managing the key; the second names the cluster role
+        as the key's user, with the actions EKS uses (terraform-aws-eks cluster_encryption). A policy
+        change is PutKeyPolicy, in place: the key, which EKS cannot swap (EncryptionConfig
+        "Update requires: Replacement"), stays.
+        """
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        policy = iam.document(
+            {"Sid": "EnableIamPolicies", "Effect": "Allow",
+             "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "EksClusterUsesTheKey", "Effect": "Allow", "Principal": {"AWS": role.arn},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], "Resource": "*"},
+        )
+        return aws.kms.Key(f"{self._name}-secrets", description=f"{cluster_name}: EKS secrets envelope encryption",
+                           enable_key_rotation=True, deletion_window_in_days=30, policy=policy,
+                           opts=self._child(protect=self._args.protect))
 
     def _service_role(self, role: str, service: str,
                       managed: list[str]) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:

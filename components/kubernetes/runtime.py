@@ -1,9 +1,10 @@
-"""What the Tiketi containers run and read, shared by the workloads and the kind platform.
+"""What the Tiketi containers run and read, shared by the workloads, the database bootstrap and the kind platform.
 
-The database init container's script, the JVM heap settings of the Spring services and the
-``data`` of every Secret. Kept apart from the components so the tests can run exactly these
-strings with real programs (tests/kubernetes/test_init_scripts_real_postgres.py,
-test_jvm_memory_real_java.py).
+The security contexts every pod and container gets (UID 1001, spec 3.1), the JVM heap
+settings of the Spring services and the ``data`` of every Secret Pulumi writes. Kept apart from
+the components so the tests can check exactly these values with real programs
+(tests/kubernetes/test_jvm_memory_real_java.py). The database bootstrap's SQL is its own module
+(components/kubernetes/database_bootstrap_sql.py), shipped to the Job as a file.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from collections.abc import Mapping
 
 import pulumi
 
-# Every init container takes this session-level advisory lock before it checks and creates its
-# database, so replicas starting together (prod runs 3 of ticket-service) never race into
-# "database already exists"; PostgreSQL releases it when psql disconnects.
-DATABASE_LOCK_KEY = 7_310_001
+UID = 1001
 # Room a Spring Boot service needs outside the heap (metaspace, code cache, thread stacks, direct
 # buffers). 75 % of a 512 MiB limit leaves 128 MiB, less than that alone, and the container limit
 # counts heap and non-heap together: past it the kernel OOM-kills the pod.
@@ -25,22 +23,17 @@ JVM_NON_HEAP_MIB = 256
 JVM_MAX_HEAP_PERCENT = 75
 
 
-def ensure_database_script(database: str) -> str:
-    """The init container's shell script: create ``database`` unless it exists, safe to run concurrently.
+def pod_security() -> dict:
+    """Every pod: non-root as UID 1001 (spec 3.1), seccomp RuntimeDefault (Pod Security "restricted")."""
+    return {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
+            "seccompProfile": {"type": "RuntimeDefault"}}
 
-    The SQL goes to psql on standard input: psql runs a backslash command given with ``-c`` only
-    when the whole string is one (``psql -c "SELECT ...\\gexec"`` sends the backslash to the server:
-    ``syntax error at or near "\\"``). ``\\gexec`` runs the generated ``CREATE DATABASE`` outside a
-    transaction block, as it must be. tests/kubernetes/test_init_scripts_real_postgres.py runs this
-    exact script against real PostgreSQL 15 and 16 servers.
-    """
-    return (
-        "psql -v ON_ERROR_STOP=1 --no-psqlrc <<'SQL'\n"
-        f"SELECT pg_advisory_lock({DATABASE_LOCK_KEY});\n"
-        f"SELECT 'CREATE DATABASE {database}' "
-        f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec\n"
-        "SQL\n"
-    )
+
+def container_security() -> dict:
+    """Every container: no privilege escalation, all capabilities dropped, read-only root filesystem."""
+    return {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True, "privileged": False, "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def mebibytes(quantity: str) -> int:

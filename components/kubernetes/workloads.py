@@ -1,8 +1,10 @@
 """Workloads: the eight Tiketi services in one namespace, on every stack (spec 1.1-1.3, 2, 3.1, 7).
 
-Owns the namespace, the ConfigMap and Secret the Spring services read, one ServiceAccount,
-Deployment and Service per service, the HPAs, PDBs and PriorityClasses their config asks for
-(their specs: components/kubernetes/scaling.py), the TargetGroupBindings that put frontend and
+Owns the namespace, the ConfigMap the Spring services read, each service's own Secret
+(components/kubernetes/service_secrets.py: synced from Secrets Manager on AWS, written by Pulumi
+on kind; only the keys that service uses), one ServiceAccount, Deployment and Service per
+service, the HPAs, PDBs and PriorityClasses their config asks for (their specs:
+components/kubernetes/scaling.py), the TargetGroupBindings that put frontend and
 gateway (public ALB) and ticket-service (internal ALB) pods into Pulumi's target groups (one
 target group each: a target group belongs to one load balancer), and ticket-service's IRSA role
 that may send to the worker queue. NetworkPolicies are their own component
@@ -18,15 +20,18 @@ deregistration delay and has the grace period to finish what it serves.
 Every container runs as UID 1001 (spec 3.1) with no privilege escalation, all capabilities
 dropped, a read-only root filesystem (``/tmp`` is an emptyDir), seccomp ``RuntimeDefault``,
 requests and limits from the spec's table, and readiness, liveness and startup probes.
-On AWS each service with a database creates it on first start (an init container running
-an idempotent ``CREATE DATABASE``): nothing outside the VPC can reach RDS to do it.
+On AWS the services' databases and logins are created by the database bootstrap Job
+(components/kubernetes/database_bootstrap.py); no service holds the master credentials.
 
-First deploy: each Deployment waits for the ConfigMap and Secret it reads and for
+First deploy: each Deployment waits for the ConfigMap and its own Secret (on AWS: the Secret
+synced, and for a service with a database the bootstrap Job done) and for
 ``services_depend_on`` (on AWS the Database, Cache and Kafka components, so no pod starts before
 RDS, its proxy, ElastiCache and MSK, with its SCRAM users associated, can take a connection, and
 NodeAutoscaling, so the pods that do not fit the fixed nodes find Karpenter running), and
 ``deployServices: false`` builds everything but the Deployments (and their HPAs and PDBs), for an
-AWS stack whose ECR repositories are still empty and for the kind stack's platform-only mode.
+AWS stack whose ECR repositories are still empty and for the kind stack's platform-only mode. On
+AWS each Deployment names its Secret for Reloader, which restarts it when a rotation changes the
+Secret.
 """
 
 from __future__ import annotations
@@ -41,14 +46,18 @@ import pulumi_kubernetes as k8s
 from components.base import Component
 from components.config.kubernetes import ROLLOUT_SURGE, WorkloadsSettings
 from components.kubernetes import scaling
-from components.kubernetes.runtime import ensure_database_script, java_tool_options, secret_data_of
+from components.kubernetes.reloader import RELOAD_ANNOTATION
+from components.kubernetes.runtime import container_security, java_tool_options, pod_security
+from components.kubernetes.service_secrets import (
+    LiteralServiceSecrets,
+    ServiceSecret,
+    SyncedServiceSecrets,
+    build_service_secrets,
+)
 from components.security import iam
 from components.security.irsa import OidcIssuer, service_account_role
 from components.services import SERVICES, Service
 from components.timeouts import NEXTJS_KEEPALIVE_ENV, SPRING_KEEPALIVE_ENV
-
-UID = 1001
-POSTGRES_CLIENT_IMAGE = "postgres:16.4-alpine"
 
 
 @dataclass(frozen=True)
@@ -69,23 +78,10 @@ class Connections:
 
 @dataclass(frozen=True)
 class KafkaSecurity:
-    """How the services authenticate to Kafka; the login itself is ``Credentials.kafka_jaas_config``."""
+    """How the services authenticate to Kafka; the login itself is in each service's Secret (service_secrets.py)."""
 
     protocol: str  # security.protocol, e.g. SASL_SSL
     sasl_mechanism: str  # sasl.mechanism, e.g. SCRAM-SHA-512
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Secret values the services read from the Secret (all secret Outputs)."""
-
-    database_username: pulumi.Input[str]
-    database_password: pulumi.Input[str]
-    redis_password: pulumi.Input[str] | None
-    internal_api_token: pulumi.Input[str]
-    queue_entry_token_secret: pulumi.Input[str]
-    jwt_secret: pulumi.Input[str]
-    kafka_jaas_config: pulumi.Input[str] | None = None  # sasl.jaas.config with the SCRAM password
 
 
 @dataclass(frozen=True)
@@ -102,13 +98,11 @@ class WorkloadsArgs:
     profile: str
     images: Mapping[str, pulumi.Input[str]]  # service -> repository, without the tag
     config_map_name: str
-    secret_name: str
     connections: Connections
-    credentials: Credentials
+    secrets: SyncedServiceSecrets | LiteralServiceSecrets
     pod_security: str = "restricted"  # enforced on AWS; warn-only where platform pods need more
     enforce_pod_security: bool = True
     node_ports: Mapping[str, int] = field(default_factory=dict)
-    create_databases: bool = False
     sqs_producer: SqsProducer | None = None
     target_group_bindings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     bindings_depend_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
@@ -136,6 +130,8 @@ class Workloads(Component):
                                           opts=self._child())
         self._ns = namespace.metadata.name
         self._build_config()
+        self._secrets: dict[str, ServiceSecret] = build_service_secrets(self, self._ns, settings.namespace,
+                                                                        args.secrets)
         self.ticket_service_role_arn = self._build_producer_role()
         self._priority_classes = self._build_priority_classes()
 
@@ -200,20 +196,6 @@ class Workloads(Component):
         self._config_map = k8s.core.v1.ConfigMap(f"{self._name}-config", metadata=self._meta(args.config_map_name),
                                                  data=data, opts=self._child())
 
-        cred = args.credentials
-        secret_data = {
-            "SPRING_DATASOURCE_USERNAME": cred.database_username,
-            "SPRING_DATASOURCE_PASSWORD": cred.database_password,
-            "INTERNAL_API_TOKEN": cred.internal_api_token,
-            "QUEUE_ENTRY_TOKEN_SECRET": cred.queue_entry_token_secret,
-            "JWT_SECRET": cred.jwt_secret,
-        }
-        if cred.redis_password is not None:
-            secret_data["SPRING_DATA_REDIS_PASSWORD"] = cred.redis_password
-        if cred.kafka_jaas_config is not None:
-            secret_data["SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG"] = cred.kafka_jaas_config
-        self._secret = k8s.core.v1.Secret(f"{self._name}-secret", metadata=self._meta(args.secret_name),
-                                          type="Opaque", data=secret_data_of(secret_data), opts=self._child())
 
     def _build_producer_role(self) -> pulumi.Output[str] | None:
         producer = self._args.sqs_producer
@@ -251,9 +233,11 @@ class Workloads(Component):
         self._build_service_object(service, labels)
         if not settings.deploy_services:
             return
+        secret = self._secrets.get(service.name)
+        reload = {RELOAD_ANNOTATION: secret.name} if secret and secret.reload else None
         k8s.apps.v1.Deployment(
             name,
-            metadata=self._meta(service.name, labels),
+            metadata=self._meta(service.name, labels, reload),
             spec={
                 "replicas": settings.replicas_for(service.name),
                 "revisionHistoryLimit": 5,
@@ -264,12 +248,13 @@ class Workloads(Component):
                              "spec": self._pod_spec(service)},
             },
             # With an HPA, the HPA owns the replica count after the first deploy. The pods read the
-            # ConfigMap and Secret at start (envFrom, the init container's env): create those first. The
+            # ConfigMap and their Secret at start (envFrom): those exist first (and on AWS the login). The
             # IRSA webhook reads the service account's role annotation when a pod is admitted. Pods are
             # rejected without their PriorityClass, and get a readiness gate only if their binding exists.
             opts=self._child(ignore_changes=["spec.replicas"] if autoscaled else None,
-                             depends_on=[self._config_map, self._secret, account, *args.services_depend_on,
-                                         *self._priority_classes, *([binding] if binding else [])]),
+                             depends_on=[self._config_map, *(secret.waits_for if secret else []), account,
+                                         *args.services_depend_on, *self._priority_classes,
+                                         *([binding] if binding else [])]),
         )
         if autoscaled:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
@@ -298,15 +283,12 @@ class Workloads(Component):
             "serviceAccountName": service.name,
             "terminationGracePeriodSeconds": args.settings.termination_grace_seconds,
             "automountServiceAccountToken": False,
-            "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
-                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": pod_security(),
             "containers": [self._container(service)],
             "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
                        + ([{"name": "next-cache", "emptyDir": {"sizeLimit": "512Mi"}}] if not service.is_backend
                           else []),
         }
-        if args.create_databases and service.database:
-            spec["initContainers"] = [self._ensure_database(service)]
         if args.settings.topology_spread:
             spec["topologySpreadConstraints"] = scaling.topology_spread(service)
         if args.settings.priority_classes:
@@ -334,12 +316,11 @@ class Workloads(Component):
             "image": pulumi.Output.concat(args.images[service.name], ":", args.settings.image_tag_for(service.name)),
             "imagePullPolicy": "IfNotPresent",
             "ports": [{"name": "http", "containerPort": service.port, "protocol": "TCP"}],
-            "envFrom": [{"configMapRef": {"name": args.config_map_name}}, {"secretRef": {"name": args.secret_name}}]
-                       if service.is_backend else [],
+            "envFrom": self._env_from(service),
             "env": env,
             "resources": {"requests": {"cpu": service.cpu_request, "memory": service.memory_request},
                           "limits": {"cpu": service.cpu_limit, "memory": service.memory_limit}},
-            "securityContext": _container_security(),
+            "securityContext": container_security(),
             "startupProbe": {"httpGet": {"path": live, "port": "http"}, "periodSeconds": 5, "failureThreshold": 36},
             "readinessProbe": {"httpGet": {"path": ready, "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3,
                                "failureThreshold": 3},
@@ -352,29 +333,12 @@ class Workloads(Component):
             container["lifecycle"] = lifecycle
         return container
 
-    def _ensure_database(self, service: Service) -> dict:
-        """Init container: create this service's database if it does not exist (idempotent, TLS)."""
-        secret = {"name": self._args.secret_name}
-        return {
-            "name": "ensure-database",
-            "image": POSTGRES_CLIENT_IMAGE,
-            "command": ["sh", "-c", ensure_database_script(service.database)],
-            "env": [
-                {"name": "PGHOST", "valueFrom": {"configMapKeyRef": {"name": self._args.config_map_name,
-                                                                     "key": "DB_HOST"}}},
-                {"name": "PGPORT", "valueFrom": {"configMapKeyRef": {"name": self._args.config_map_name,
-                                                                     "key": "DB_PORT"}}},
-                {"name": "PGUSER", "valueFrom": {"secretKeyRef": {**secret, "key": "SPRING_DATASOURCE_USERNAME"}}},
-                {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {**secret,
-                                                                      "key": "SPRING_DATASOURCE_PASSWORD"}}},
-                {"name": "PGDATABASE", "value": "postgres"},
-                {"name": "PGSSLMODE", "value": "require"},
-                {"name": "HOME", "value": "/tmp"},
-            ],
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
-            "securityContext": _container_security(),
-            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-        }
+    def _env_from(self, service: Service) -> list[dict]:
+        if not service.is_backend:
+            return []
+        secret = self._secrets.get(service.name)
+        return [{"configMapRef": {"name": self._args.config_map_name}},
+                *([{"secretRef": {"name": secret.name}}] if secret else [])]
 
     def _bind(self, service_name: str, target_group_arn: pulumi.Input[str]) -> k8s.apiextensions.CustomResource:
         [service] = [s for s in SERVICES if s.name == service_name]
@@ -391,12 +355,6 @@ class Workloads(Component):
             opts=self._child(depends_on=list(self._args.bindings_depend_on),
                              replace_on_changes=["spec.targetGroupARN"], delete_before_replace=True),
         )
-
-
-def _container_security() -> dict:
-    return {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True, "privileged": False, "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def _scrape_annotations(service: Service) -> dict:

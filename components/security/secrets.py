@@ -2,18 +2,22 @@
 
 Generates (pulumi-random) and stores:
 
-- the RDS master password (the credentials secret's JSON, which also needs the
-  instance's host, is written by the Database component once the instance exists);
 - the Redis AUTH token (64 characters from the set ElastiCache accepts);
 - the queue-entry-token secret shared by queue-service and the edge function;
 - the internal API token the worker presents to ticket-service;
 - the JWT signing secret of auth-service;
 - the origin-verify value CloudFront sends to the ALB (which answers 403 without it).
 
-Other components receive the values only as secret Outputs, and the stack exports only
-the secrets' ARNs. Deleting a secret is recoverable for ``recovery_window_days``; the secrets
-are ``protect``ed by config (tiketi:protection.stateful). A secret's name is its only input that
-forces a replacement, so its fixed name can never collide with the secret it replaces.
+Other components receive the values only as secret Outputs (the ALB, ElastiCache and the
+edge function, which take them at deploy time) or the secrets' ARNs (``arn_of``: the workloads
+and the worker read the current value from Secrets Manager at run time, so a rotation there
+reaches them without a ``pulumi up``), and the stack exports only the ARNs. Deleting a secret
+is recoverable for ``recovery_window_days``; the secrets are ``protect``ed by config
+(tiketi:protection.stateful). A secret's name is its only input that forces a replacement, so
+its fixed name can never collide with the secret it replaces.
+
+Not here: the RDS master password (RDS generates, stores and rotates it in a secret of its own,
+components/data/database.py) and the services' database users (components/data/database_users.py).
 """
 
 from __future__ import annotations
@@ -26,8 +30,6 @@ import pulumi_random as random
 
 from components.base import Component
 
-# RDS master passwords may hold any printable ASCII except "/", '"', "@" and space.
-RDS_PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"  # noqa: S105 - a character set, not a password
 # ElastiCache AUTH tokens: 16-128 printable characters; these are the specials it documents.
 REDIS_TOKEN_SPECIALS = "!&#$^<>-"  # noqa: S105 - a character set, not a token
 
@@ -41,30 +43,24 @@ class SecretsArgs:
 
 class Secrets(Component):
     TYPE = "tiketi:security:Secrets"
-    database_credentials_secret_id: pulumi.Output[str]
-    database_credentials_secret_arn: pulumi.Output[str]
-    database_password: pulumi.Output[str]
     redis_auth_token: pulumi.Output[str]
     queue_entry_token_secret: pulumi.Output[str]
     internal_api_token: pulumi.Output[str]
     jwt_secret: pulumi.Output[str]
     origin_verify_secret: pulumi.Output[str]
-    arns: dict[str, pulumi.Output[str]]
+    arns: dict[str, pulumi.Output[str]]  # camelCase name -> ARN (the stack output)
+    arn_of: dict[str, pulumi.Output[str]]  # secret name (redis-auth-token, ...) -> ARN
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
 
-        self.database_password = self._generate("database-password", 32, RDS_PASSWORD_SPECIALS)
         self.redis_auth_token = self._generate("redis-auth-token", 64, REDIS_TOKEN_SPECIALS)
         self.queue_entry_token_secret = self._generate("queue-entry-token-secret", 64)
         self.internal_api_token = self._generate("internal-api-token", 48)
         self.jwt_secret = self._generate("jwt-secret", 64)
         self.origin_verify_secret = self._generate("origin-verify", 48)
 
-        credentials = self._secret("database-credentials", "RDS master credentials (RDS Proxy reads this JSON)")
-        self.database_credentials_secret_id = credentials.id
-        self.database_credentials_secret_arn = credentials.arn
-        self.arns = {"databaseCredentials": credentials.arn}
+        self.arns, self.arn_of = {}, {}
         for role, value, description in (
             ("redis-auth-token", self.redis_auth_token, "ElastiCache AUTH token"),
             ("queue-entry-token-secret", self.queue_entry_token_secret,
@@ -77,6 +73,7 @@ class Secrets(Component):
             aws.secretsmanager.SecretVersion(f"{name}-{role}", secret_id=secret.id, secret_string=value,
                                              opts=pulumi.ResourceOptions(parent=self))
             self.arns[_camel(role)] = secret.arn
+            self.arn_of[role] = secret.arn
 
         self.register_outputs({"arns": self.arns})
 

@@ -8,8 +8,15 @@ Message body (JSON object)::
 
 ``seat_reserve`` posts to ``/internal/seats/reserve``, ``reservation_create`` to
 ``/internal/reservations``; ``admitted`` is only logged (the queue service has already
-issued the entry token). Requests carry ``Authorization: Bearer $INTERNAL_API_TOKEN`` and
+issued the entry token). Requests carry ``Authorization: Bearer <internal API token>`` and
 ``Idempotency-Key: <messageId>``, so a redelivered message cannot reserve twice.
+
+The token: read from Secrets Manager (``INTERNAL_API_TOKEN_SECRET_ARN``) with the runtime's
+boto3 on the container's first invocation, kept for the container's life, and read again when
+ticket-service answers 401 — after a rotation — and that request is retried once with the new
+value. A token still refused is the message's failure (SQS redelivers it: nothing is lost while
+ticket-service restarts with the new value). The environment holds no secret; for running the
+handler outside AWS, ``INTERNAL_API_TOKEN`` may hold the token itself (never refreshed).
 
 The handler returns a partial batch response (``ReportBatchItemFailures``). Everything
 that did not demonstrably succeed is reported as failed, so SQS redelivers it and, after
@@ -66,18 +73,82 @@ class MessageError(Exception):
     """This message cannot be processed now; it is reported as a batch item failure."""
 
 
+class UnauthorizedError(MessageError):
+    """ticket-service refused the token (401)."""
+
+
+class StaticToken:
+    """A token given directly (``INTERNAL_API_TOKEN``, outside AWS): nothing to refresh."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    def current(self) -> str:
+        return self._token
+
+    def refresh(self, rejected: str) -> str:
+        return self._token
+
+
+class SecretsManagerToken:
+    """The internal API token from Secrets Manager: read once per container, again after a 401."""
+
+    def __init__(self, secret_id: str):
+        self._secret_id = secret_id
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._client = None
+
+    def _read(self) -> str:
+        if self._client is None:
+            # boto3 ships with the python3.13 runtime ("Your code runs in an environment that includes
+            # the SDK for Python (Boto3)", Lambda Developer Guide, lambda-python); imported on first use.
+            import boto3
+
+            self._client = boto3.client("secretsmanager")
+        try:
+            value = self._client.get_secret_value(SecretId=self._secret_id).get("SecretString") or ""
+        except Exception as error:  # noqa: BLE001 - botocore's errors: the batch goes back, named, not the value
+            raise ConfigurationError(f"ticket_worker: cannot read the internal API token from Secrets Manager "
+                                     f"({type(error).__name__}); the batch is left on the queue") from None
+        if not value.strip():
+            raise ConfigurationError("ticket_worker: the internal API token secret is empty")
+        return value.strip()
+
+    def current(self) -> str:
+        with self._lock:
+            if self._token is None:
+                self._token = self._read()
+            return self._token
+
+    def refresh(self, rejected: str) -> str:
+        """The token to retry with after ``rejected`` was refused: read again, unless another group already did."""
+        with self._lock:
+            if self._token in (None, rejected):
+                self._token = self._read()
+            return self._token
+
+
+_token_sources: dict[str, SecretsManagerToken] = {}  # one per secret for the container's life
+
+
 @dataclass(frozen=True)
 class Settings:
     ticket_service_url: str
-    internal_api_token: str
+    token: StaticToken | SecretsManagerToken
     max_receive_count: int | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
-        token = os.environ.get("INTERNAL_API_TOKEN", "").strip()
-        if not token:
+        secret_id = os.environ.get("INTERNAL_API_TOKEN_SECRET_ARN", "").strip()
+        static = os.environ.get("INTERNAL_API_TOKEN", "").strip()
+        if secret_id:
+            token = _token_sources.setdefault(secret_id, SecretsManagerToken(secret_id))
+        elif static:
+            token = StaticToken(static)
+        else:
             raise ConfigurationError(
-                "ticket_worker: INTERNAL_API_TOKEN is not set; the worker cannot authenticate to "
+                "ticket_worker: INTERNAL_API_TOKEN_SECRET_ARN is not set; the worker cannot authenticate to "
                 "ticket-service, so the batch is left on the queue"
             )
         url = os.environ.get("TICKET_SERVICE_URL", "http://localhost:3002").strip().rstrip("/")
@@ -150,14 +221,14 @@ def request_body(action: str, message: dict) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
-def post(settings: Settings, path: str, body: bytes, message_id: str, timeout: float) -> int:
+def post(settings: Settings, path: str, body: bytes, message_id: str, timeout: float, token: str) -> int:
     # Settings.from_env admits only http(s) URLs, so no file: or custom scheme reaches urllib.
     request = urllib.request.Request(  # noqa: S310
         settings.ticket_service_url + path,
         data=body,
         method="POST",
         headers={
-            "Authorization": f"Bearer {settings.internal_api_token}",
+            "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
             "Idempotency-Key": message_id,
         },
@@ -168,6 +239,8 @@ def post(settings: Settings, path: str, body: bytes, message_id: str, timeout: f
             return response.status
     except urllib.error.HTTPError as error:
         error.close()
+        if error.code == 401:
+            raise UnauthorizedError("ticket-service answered 401") from None
         raise MessageError(f"ticket-service answered {error.code}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
@@ -181,7 +254,18 @@ def process(settings: Settings, message_id: str, body: object) -> None:
         logger.info(json.dumps({"messageId": message_id, "action": action, "eventId": str(message["eventId"]),
                                 "result": "logged"}))
         return
-    status = post(settings, path, request_body(action, message), message_id, REQUEST_TIMEOUT_SECONDS)
+    body = request_body(action, message)
+    token = settings.token.current()
+    try:
+        status = post(settings, path, body, message_id, REQUEST_TIMEOUT_SECONDS, token)
+    except UnauthorizedError:
+        # A rotation: read the token again and retry once. The same token again, or a refusal of the
+        # new one (ticket-service not restarted yet), is this message's failure: SQS redelivers it.
+        fresh = settings.token.refresh(token)
+        if fresh == token:
+            raise
+        logger.info(json.dumps({"messageId": message_id, "result": "token refreshed"}))
+        status = post(settings, path, body, message_id, REQUEST_TIMEOUT_SECONDS, fresh)
     logger.info(json.dumps({"messageId": message_id, "action": action, "status": status, "result": "sent"}))
 
 

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pytest
 
-from tests.support.aws_queries import ALARM, EGRESS, INGRESS, group, random_value
+from tests.support.aws_queries import ALARM, EGRESS, INGRESS, group
 from tools.harness.deploy_order import DependencyGraph
 from tools.harness.snapshot import Snapshot, unwrap
 
@@ -99,9 +99,19 @@ def test_worker_calls_the_internal_api_over_https_by_the_name_on_its_certificate
     record = aws_stack.one("aws:route53/record:Record", name=name)
     assert record.urn in worker_function(aws_stack).dependencies["environment"]
     assert ".svc.cluster.local" not in variables["TICKET_SERVICE_URL"]
-    assert variables["INTERNAL_API_TOKEN"] == random_value(aws_stack, "internal-api-token")
+    token = aws_stack.one("aws:secretsmanager/secret:Secret", name=f"tiketi-{aws_stack.stack}/internal-api-token")
+    assert variables["INTERNAL_API_TOKEN_SECRET_ARN"] == token.outputs["arn"]
     main, _ = queues(aws_stack)
     assert variables["MAX_RECEIVE_COUNT"] == str(json.loads(main.inputs["redrivePolicy"])["maxReceiveCount"])
+    assert set(variables) == {"TICKET_SERVICE_URL", "INTERNAL_API_TOKEN_SECRET_ARN", "MAX_RECEIVE_COUNT"}
+
+
+def test_the_worker_environment_holds_no_secret(aws_stack):
+    # No value of any generated secret, wrapped or not: the ARN is a name, not the token.
+    environment = json.dumps(unwrap(worker_function(aws_stack).inputs["environment"]))
+    generated = [unwrap(r.outputs["result"]) for r in aws_stack.all("random:index/randomPassword:RandomPassword")]
+    assert len(generated) == 10 and not [value for value in generated if value in environment]
+    assert "4dabf18193072939515e22adb298388d" not in json.dumps(worker_function(aws_stack).inputs["environment"])
 
 
 def test_worker_log_group_has_retention(prod):
@@ -145,7 +155,12 @@ def test_worker_role_is_least_privilege(prod):
     assert sorted(statements["ConsumeTicketEvents"]["Action"]) == [
         "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
     assert statements["WriteTraces"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    assert set(statements) == {"ConsumeTicketEvents", "WriteTraces"}  # no secrets, no wildcard SQS
+    token = prod.one("aws:secretsmanager/secret:Secret", name="tiketi-prod/internal-api-token")
+    # Its one secret, by ARN, and only read: no other secret, no wildcard SQS.
+    assert statements["ReadInternalApiToken"] == {"Sid": "ReadInternalApiToken", "Effect": "Allow",
+                                                  "Action": ["secretsmanager:GetSecretValue"],
+                                                  "Resource": token.outputs["arn"]}
+    assert set(statements) == {"ConsumeTicketEvents", "ReadInternalApiToken", "WriteTraces"}
 
 
 # --- event source mapping -----------------------------------------------------------------------
@@ -234,3 +249,72 @@ def test_async_outputs(aws_stack):
     assert aws_stack.outputs["queueArn"] == main.outputs["arn"]
     assert aws_stack.outputs["deadLetterQueueUrl"] == dlq.outputs["url"]
     assert aws_stack.outputs["workerFunctionName"] == f"tiketi-{aws_stack.stack}-ticket-worker"
+
+
+# --- operators: dead-letter redrive ----------------------------------------------------------------
+
+REDRIVE_ROLE = "arn:aws:iam::123456789012:role/tiketi-operators"
+
+
+@pytest.fixture(scope="module")
+def staging_with_redrive_role():
+    from tools.harness.mock_engine import load_stack_config_file, run_program
+    from tools.harness.snapshot import Snapshot
+
+    raw, _ = load_stack_config_file("staging")
+    queue = {**json.loads(raw["tiketi:queue"]), "redriveRoleArns": [REDRIVE_ROLE]}
+    return Snapshot(run_program("staging", {"tiketi:queue": json.dumps(queue)}))
+
+
+def decision(policy: dict, principal: str, action: str) -> str:
+    """What the queue policy alone decides for ``principal`` (an explicit Deny wins over any Allow)."""
+    def named(statement: dict) -> bool:
+        listed = statement["Principal"]
+        return listed == "*" or principal in listed["AWS"]
+
+    def applies(statement: dict) -> bool:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if action not in actions or not named(statement):
+            return False
+        exempt = statement.get("Condition", {}).get("ArnNotEquals", {}).get("aws:PrincipalArn")
+        return exempt is None or principal not in exempt
+
+    statements = policy["Statement"]
+    if any(s["Effect"] == "Deny" and applies(s) for s in statements):
+        return "denied"
+    return "allowed" if any(s["Effect"] == "Allow" and applies(s) for s in statements) else "not granted"
+
+
+def test_the_queue_policy_admits_the_redrive_role_and_no_one_else(staging_with_redrive_role, staging):
+    snap = staging_with_redrive_role
+    policy = json.loads(snap.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
+    ticket = next(r for r in snap.all("aws:iam/role:Role") if r.name == "workloads-ticket-service").outputs["arn"]
+    # A move task sends the DLQ's messages back as its caller: the redrive role must get through the deny.
+    assert decision(policy, REDRIVE_ROLE, "sqs:SendMessage") == "allowed"
+    assert decision(policy, ticket, "sqs:SendMessage") == "allowed"
+    assert decision(policy, "arn:aws:iam::123456789012:role/someone-else", "sqs:SendMessage") == "denied"
+    # The redrive role does not become a consumer of the live queue.
+    assert decision(policy, REDRIVE_ROLE, "sqs:ReceiveMessage") == "denied"
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["AllowRedrive"]["Principal"] == {"AWS": [REDRIVE_ROLE]}
+    assert statements["AllowRedrive"]["Action"] == ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    assert statements["AllowProducers"]["Principal"] == {"AWS": [ticket]}
+    # Without redrive roles (the committed stacks) the policy is what it was: no AllowRedrive.
+    default = json.loads(staging.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
+    assert "AllowRedrive" not in {s["Sid"] for s in default["Statement"]}
+    assert decision(default, REDRIVE_ROLE, "sqs:SendMessage") == "denied"
+
+
+def test_the_redrive_policy_moves_from_the_dlq_and_sends_only_to_the_queue(aws_stack):
+    main, dlq = queues(aws_stack)
+    policy = aws_stack.one("aws:iam/policy:Policy", name=f"tiketi-{aws_stack.stack}-ticket-events-redrive")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements == {
+        "MoveFromTheDeadLetterQueue": {
+            "Sid": "MoveFromTheDeadLetterQueue", "Effect": "Allow", "Resource": dlq.outputs["arn"],
+            "Action": ["sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:CancelMessageMoveTask",
+                       "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]},
+        "SendBackToTheQueue": {"Sid": "SendBackToTheQueue", "Effect": "Allow", "Resource": main.outputs["arn"],
+                               "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"]},
+    }
+    assert aws_stack.outputs["queueRedrivePolicyArn"] == policy.outputs["arn"]

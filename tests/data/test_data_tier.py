@@ -31,49 +31,76 @@ def topic_arn(snap: Snapshot) -> str:
 # --- secrets ------------------------------------------------------------------------------------
 
 
+DB_SERVICES = ("auth-service", "community-service", "payment-service", "stats-service", "ticket-service")
+ROLES = {"auth-service": "auth_service", "ticket-service": "ticket_service", "payment-service": "payment_service",
+         "stats-service": "stats_service", "community-service": "community_service"}
+
+
 def test_generated_secrets_lengths_and_character_sets(aws_stack):
-    passwords = {r.name.removeprefix("secrets-"): r.inputs
-                 for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
-    assert set(passwords) == {"database-password", "redis-auth-token", "queue-entry-token-secret",
-                              "internal-api-token", "jwt-secret", "origin-verify", "kafka-services-password"}
-    assert passwords["database-password"]["length"] == 32
-    assert not set(passwords["database-password"]["overrideSpecial"]) & set('/"@ ')  # RDS forbids these
-    assert passwords["redis-auth-token"]["length"] == 64
-    assert passwords["redis-auth-token"]["overrideSpecial"] == "!&#$^<>-"  # ElastiCache's allowed specials
-    assert 16 <= passwords["redis-auth-token"]["length"] <= 128
+    passwords = {r.name: r.inputs for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
+    generated = {name.removeprefix("secrets-"): p for name, p in passwords.items() if name.startswith("secrets-")}
+    assert set(generated) == {"redis-auth-token", "queue-entry-token-secret", "internal-api-token", "jwt-secret",
+                              "origin-verify"}
+    assert generated["redis-auth-token"]["length"] == 64
+    assert generated["redis-auth-token"]["overrideSpecial"] == "!&#$^<>-"  # ElastiCache's allowed specials
+    assert 16 <= generated["redis-auth-token"]["length"] <= 128
     for role in ("queue-entry-token-secret", "jwt-secret"):
-        assert passwords[role]["length"] == 64 and passwords[role]["special"] is False
-    assert passwords["internal-api-token"]["length"] == 48
+        assert generated[role]["length"] == 64 and generated[role]["special"] is False
+    assert generated["internal-api-token"]["length"] == 48
+    users = {name.removeprefix("database-users-"): p for name, p in passwords.items()
+             if name.startswith("database-users-")}
+    assert set(users) == set(DB_SERVICES)  # one login per service with a database
+    assert all(p["length"] == 40 and p["special"] is False for p in users.values())
     # Letters and digits only: the SCRAM password sits inside password="..." in the services' JAAS line.
-    assert passwords["kafka-services-password"]["length"] == 32
-    assert passwords["kafka-services-password"]["special"] is False
+    kafka = passwords["kafka-services-password"]
+    assert kafka["length"] == 32 and kafka["special"] is False
+    # No master password is generated: RDS generates and rotates it (below).
+    assert set(passwords) == ({f"secrets-{r}" for r in generated} | {f"database-users-{s}" for s in users}
+                              | {"kafka-services-password"})
 
 
 def test_secrets_are_stored_in_secrets_manager_with_the_recovery_window(aws_stack):
     secrets = aws_stack.all("aws:secretsmanager/secret:Secret")
     prefix = f"tiketi-{aws_stack.stack}/"
-    assert sorted(s.inputs["name"] for s in secrets) == sorted([*(prefix + role for role in (
-        "database-credentials", "redis-auth-token", "queue-entry-token-secret", "internal-api-token", "jwt-secret",
-        "origin-verify")), f"AmazonMSK_tiketi-{aws_stack.stack}-services"])
+    assert sorted(s.inputs["name"] for s in secrets) == sorted(
+        [prefix + role for role in ("redis-auth-token", "queue-entry-token-secret", "internal-api-token",
+                                    "jwt-secret", "origin-verify")]
+        + [f"{prefix}db/{service}" for service in DB_SERVICES] + [f"AmazonMSK_tiketi-{aws_stack.stack}-services"])
     assert all(s.inputs["recoveryWindowInDays"] == 7 for s in secrets)
     for version in aws_stack.all("aws:secretsmanager/secretVersion:SecretVersion"):
         assert version.inputs["secretString"]["4dabf18193072939515e22adb298388d"]  # wrapped as a secret
 
 
-def test_credentials_secret_has_the_shape_rds_proxy_reads(aws_stack):
-    secret = aws_stack.one("aws:secretsmanager/secret:Secret", name=f"tiketi-{aws_stack.stack}/database-credentials")
-    version = aws_stack.one("aws:secretsmanager/secretVersion:SecretVersion", secretId=secret.id)
-    credentials = json.loads(unwrap(version.inputs["secretString"]))
+def test_each_database_user_secret_has_the_shape_rds_proxy_reads(aws_stack):
+    passwords = {r.name: unwrap(r.outputs["result"])
+                 for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
+    for service, role in ROLES.items():
+        secret = aws_stack.one("aws:secretsmanager/secret:Secret", name=f"tiketi-{aws_stack.stack}/db/{service}")
+        version = aws_stack.one("aws:secretsmanager/secretVersion:SecretVersion", secretId=secret.id)
+        # username/password only: "The proxy ignores other fields" (RDS User Guide, rds-proxy-secrets-arns)
+        assert json.loads(unwrap(version.inputs["secretString"])) == {
+            "username": role, "password": passwords[f"database-users-{service}"]}
+    assert aws_stack.outputs["databaseUserSecretArns"] == {
+        service: aws_stack.one("aws:secretsmanager/secret:Secret",
+                               name=f"tiketi-{aws_stack.stack}/db/{service}").outputs["arn"] for service in ROLES}
+
+
+def test_the_master_password_is_managed_and_rotated_by_rds(aws_stack):
     instance = aws_stack.one("aws:rds/instance:Instance")
-    assert credentials["username"] == "tiketi_admin" == instance.inputs["username"]
-    assert credentials["password"] == unwrap(instance.inputs["password"])
-    assert (credentials["engine"], credentials["port"], credentials["dbname"]) == ("postgres", 5432, "postgres")
-    assert credentials["host"] == instance.outputs["address"]
+    assert instance.inputs["manageMasterUserPassword"] is True and "password" not in instance.inputs
+    assert instance.inputs["username"] == "tiketi_admin"
+    master_arn = instance.outputs["masterUserSecrets"][0]["secretArn"]
+    assert ":secret:rds!db-" in master_arn
+    rotation = aws_stack.one("aws:secretsmanager/secretRotation:SecretRotation")
+    assert rotation.inputs["secretId"] == master_arn
+    assert rotation.inputs["rotationRules"] == {"automaticallyAfterDays": 7}
+    assert rotation.inputs["rotateImmediately"] is False and "rotationLambdaArn" not in rotation.inputs
+    assert aws_stack.outputs["secretArns"]["databaseMaster"] == master_arn
 
 
 def test_only_secret_arns_are_exported(aws_stack):
     arns = aws_stack.outputs["secretArns"]
-    assert set(arns) == {"databaseCredentials", "redisAuthToken", "queueEntryTokenSecret", "internalApiToken",
+    assert set(arns) == {"databaseMaster", "redisAuthToken", "queueEntryTokenSecret", "internalApiToken",
                          "jwtSecret", "originVerify"}
     assert all(arn.startswith("arn:aws:secretsmanager:ap-northeast-2:") for arn in arns.values())
     generated = {unwrap(r.outputs["result"]) for r in aws_stack.all("random:index/randomPassword:RandomPassword")}
@@ -155,9 +182,15 @@ def test_proxy_settings_and_its_own_attached_security_group(aws_stack):
     assert proxy.inputs["idleClientTimeout"] == 1800
     assert proxy.inputs["vpcSecurityGroupIds"] == [proxy_sg.id]
     assert sorted(proxy.inputs["vpcSubnetIds"]) == sorted(prod.outputs["appSubnetIds"])
-    credentials = prod.one("aws:secretsmanager/secret:Secret", name=f"tiketi-{stack}/database-credentials")
-    assert proxy.inputs["auths"] == [{"authScheme": "SECRETS", "secretArn": credentials.outputs["arn"],
-                                      "iamAuth": "DISABLED", "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256"}]
+    users = {service: prod.one("aws:secretsmanager/secret:Secret", name=f"tiketi-{stack}/db/{service}").outputs["arn"]
+             for service in DB_SERVICES}
+    # One SECRETS auth per service user, and none for the master (it is not a proxy user).
+    assert proxy.inputs["auths"] == [
+        {"authScheme": "SECRETS", "secretArn": users[service], "iamAuth": "DISABLED",
+         "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256", "description": f"{service} database user"}
+        for service in DB_SERVICES]
+    master = prod.one("aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
+    assert master not in json.dumps(proxy.inputs)
     pool = prod.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", dbProxyName=proxy.outputs["name"])
     assert pool.inputs["connectionPoolConfig"] == {"maxConnectionsPercent": 100, "maxIdleConnectionsPercent": 50,
                                                    "connectionBorrowTimeout": 120}
@@ -175,15 +208,17 @@ def test_proxy_chain_nodes_and_worker_to_proxy_to_database(prod):
     assert egress == {("tcp", 5432, 5432, db_sg.id), ("tcp", 443, 443, "10.0.0.0/16")}
 
 
-def test_proxy_role_reads_exactly_the_credentials_secret(prod):
+def test_proxy_role_reads_exactly_the_user_secrets(prod):
     proxy = prod.one("aws:rds/proxy:Proxy")
     role = next(r for r in prod.all("aws:iam/role:Role") if r.outputs["arn"] == proxy.inputs["roleArn"])
     [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "rds.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
     [policy] = prod.all("aws:iam/rolePolicy:RolePolicy", role=role.id)
-    credentials = prod.one("aws:secretsmanager/secret:Secret", name="tiketi-prod/database-credentials")
+    users = [prod.one("aws:secretsmanager/secret:Secret", name=f"tiketi-prod/db/{s}").outputs["arn"]
+             for s in DB_SERVICES]
     assert json.loads(policy.inputs["policy"])["Statement"] == [
-        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [credentials.outputs["arn"]]}]
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": users,
+         "Sid": "ReadServiceUserSecrets"}]
     assert prod.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment", role=role.id) == []
 
 

@@ -80,9 +80,9 @@ def test_summary_groups_by_tier_in_composition_order_with_agreeing_counts(prod_r
 def test_terminal_output_is_short_by_default_and_full_with_verbose(tmp_path, capsys):
     assert render.main(["local", "--out", str(tmp_path)]) == 0
     short = capsys.readouterr().out
-    assert "  kubernetes     workloads (27), network-policies (11)" in short
+    assert "  kubernetes     workloads (32), network-policies (11)" in short
     assert "kubernetes:apps/v1:Deployment" not in short
-    assert "rendered local to" in short and "70 resources in 5 components" in short
+    assert "rendered local to" in short and "75 resources in 5 components" in short
     assert render.main(["local", "--out", str(tmp_path), "--verbose"]) == 0
     assert capsys.readouterr().out.startswith((tmp_path / "local" / "summary.txt").read_text())
 

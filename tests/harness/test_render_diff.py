@@ -65,8 +65,9 @@ def test_synthetic_changes_print_exactly_what_changed(base):
     # a replacement-forcing change (and what it drags along: the proxy target names the instance)
     by_name["database-instance"]["inputs"]["storageEncrypted"] = False
     # a secret change: only its fingerprint differs, and neither value is printed
-    secret_before = by_name["database-credentials"]["inputs"]["secretString"]
-    by_name["database-credentials"]["inputs"]["secretString"] = "[secret:0123456789ab]"
+    version = by_name["database-users-auth-service", "SecretVersion"]
+    secret_before = version["inputs"]["secretString"]
+    version["inputs"]["secretString"] = "[secret:0123456789ab]"
 
     text = lines(compare(base, head))
     assert text == [
@@ -76,7 +77,10 @@ def test_synthetic_changes_print_exactly_what_changed(base):
         "    storageEncrypted: true -> false  [forces replacement]",
         "-/+ aws:rds/proxyTarget:ProxyTarget database-proxy-target  (REPLACED)",
         "    because dbInstanceIdentifier comes from database-instance, which is replaced",
-        "-/+ aws:secretsmanager/secretVersion:SecretVersion database-credentials  (REPLACED)",
+        # A new instance manages a new master secret: its rotation schedule is set up again.
+        "-/+ aws:secretsmanager/secretRotation:SecretRotation database-master-password  (REPLACED)",
+        "    because secretId comes from database-instance, which is replaced",
+        "-/+ aws:secretsmanager/secretVersion:SecretVersion database-users-auth-service  (REPLACED)",
         "    secretString: [secret] -> [secret] (secret changed; value masked)  [forces replacement]",
         "- aws:cloudwatch/metricAlarm:MetricAlarm database-cpu",
         "~ aws:lb/listener:Listener load-balancer-https",
@@ -107,7 +111,7 @@ def test_kubernetes_objects_show_as_yaml_diffs(base):
 def test_a_secret_that_did_not_change_is_not_reported(base):
     head, by_name = edited(base)
     # A base rendered without the salt (older renders) masks bare: unknowable, so not a change.
-    by_name["database-credentials"]["inputs"]["secretString"] = "[secret]"
+    by_name["database-users-auth-service", "SecretVersion"]["inputs"]["secretString"] = "[secret]"
     assert not compare(head, base).changed and not compare(base, head).changed
 
 

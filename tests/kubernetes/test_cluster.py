@@ -82,7 +82,7 @@ def test_oidc_provider_and_addons(aws_stack):
 
 def test_load_balancer_controller_and_target_group_bindings(aws_stack):
     release = aws_stack.one("kubernetes:helm.sh/v3:Release", chart="aws-load-balancer-controller")
-    assert release.inputs["namespace"] == "kube-system"
+    assert (release.inputs["chart"], release.inputs["namespace"]) == ("aws-load-balancer-controller", "kube-system")
     assert release.inputs["repositoryOpts"] == {"repo": "https://aws.github.io/eks-charts"}
     values = release.inputs["values"]
     assert values["clusterName"] == aws_stack.one("aws:eks/cluster:Cluster").outputs["name"]

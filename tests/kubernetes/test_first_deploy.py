@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from components.services import SERVICES, secret_keys
 from tests.support.manifests import manifest, of_kind
 from tools.harness.deploy_order import DependencyGraph, check_deploy_order
 from tools.harness.mock_engine import load_stack_config_file, run_program
@@ -39,9 +40,16 @@ def test_first_aws_update_builds_everything_but_the_deployments(staging_first, s
     # What the second update needs already exists: registries, cluster, config, services, policies, bindings.
     assert len(staging_first.all("aws:ecr/repository:Repository")) == len(SPRING)
     assert set(of_kind(staging_first, "Service")) == set(SPRING)
-    assert set(of_kind(staging_first, "ConfigMap")) == {"spring-config"}
-    assert set(of_kind(staging_first, "Secret")) == {"spring-secret"}
-    assert set(of_kind(staging_first, "NetworkPolicy")) == set(of_kind(staging, "NetworkPolicy"))
+    assert set(of_kind(staging_first, "ConfigMap")) == {"spring-config", "database-bootstrap-script"}
+    # Pulumi writes no Secret on AWS: the operator syncs each one, and the database bootstrap runs.
+    assert of_kind(staging_first, "Secret") == {}
+    assert set(of_kind(staging_first, "ExternalSecret")) == {
+        "gateway-service-secrets", "auth-service-secrets", "ticket-service-secrets", "payment-service-secrets",
+        "stats-service-secrets", "queue-service-secrets", "community-service-secrets", "database-bootstrap"}
+    assert set(of_kind(staging_first, "Job")) == {"database-bootstrap"}
+    for namespace in ("tiketi-staging", "tiketi-staging-db-bootstrap"):
+        assert set(of_kind(staging_first, "NetworkPolicy", namespace)) == set(of_kind(staging, "NetworkPolicy",
+                                                                                      namespace))
     assert set(of_kind(staging_first, "TargetGroupBinding")) == {"frontend", "gateway-service", "ticket-service"}
     # Turning the switch on later only adds resources: nothing of the first update is replaced.
     first = {r.urn for r in staging_first.registrations}
@@ -60,14 +68,24 @@ def test_platform_only_kind_stack_has_the_platform_and_no_spring_service(local_p
 
 
 @pytest.mark.parametrize("stack", ["local", "staging", "prod"])
-def test_every_deployment_waits_for_the_config_map_and_secret_it_reads(stack, request):
+def test_every_deployment_waits_for_the_config_map_and_its_own_secret(stack, request):
     snap = request.getfixturevalue(stack)
     graph = DependencyGraph(snap)
     config_map = snap.one("kubernetes:core/v1:ConfigMap", metadata={"name": lambda n: n.startswith("spring-")})
-    secret = snap.one("kubernetes:core/v1:Secret", metadata={"name": lambda n: n.startswith("spring-")})
-    for name in SPRING:
-        [deployment] = [r for r in snap.all("kubernetes:apps/v1:Deployment") if r.name == f"workloads-{name}"]
-        assert graph.waits_for(deployment, config_map) and graph.waits_for(deployment, secret), name
+    # kind: the Secret Pulumi writes; AWS: the ExternalSecret that writes it (awaited until synced).
+    source = "kubernetes:core/v1:Secret" if stack == "local" else "kubernetes:external-secrets.io/v1:ExternalSecret"
+    redis_auth = stack != "local"  # Dragonfly on kind takes no password
+    for service in SERVICES:
+        if not service.is_backend:
+            continue
+        [deployment] = [r for r in snap.all("kubernetes:apps/v1:Deployment") if r.name == f"workloads-{service.name}"]
+        assert graph.waits_for(deployment, config_map), service.name
+        secrets = snap.all(source, metadata={"name": f"{service.name}-secrets"})
+        if not secret_keys(service, redis_auth=redis_auth):  # the gateway on kind reads no secret
+            assert secrets == [] and service.name == "gateway-service" and stack == "local"
+            continue
+        [secret] = secrets
+        assert graph.waits_for(deployment, secret), service.name
 
 
 def test_on_aws_the_services_start_after_the_data_services_exist(prod):
@@ -93,12 +111,15 @@ def test_kind_platform_waits_for_the_namespace_and_not_for_any_service(local):
         assert not any(graph.waits_for(workload, service) for service in spring), workload.name
 
 
-@pytest.mark.parametrize("stack", ["local", "staging", "prod"])
-def test_no_secret_uses_string_data(stack, request):
+def test_pulumi_writes_no_secret_on_aws(aws_stack):
+    # Every Secret there is the operator's (synced from Secrets Manager): none holds a value from Pulumi state.
+    assert aws_stack.all("kubernetes:core/v1:Secret") == []
+
+
+def test_no_secret_uses_string_data(local):
     # Under server-side apply a key removed from stringData stays in the live Secret.
-    snap = request.getfixturevalue(stack)
-    secrets = snap.all("kubernetes:core/v1:Secret")
-    assert secrets
+    secrets = local.all("kubernetes:core/v1:Secret")
+    assert len(secrets) > 5
     for secret in secrets:
         assert "stringData" not in secret.inputs, secret.name
         data = unwrap(secret.inputs["data"])

@@ -99,7 +99,8 @@ def test_refused_connection_is_a_failure(worker, monkeypatch):
 
 def test_missing_internal_token_is_a_clear_error_and_deletes_nothing(worker, ticket_server, monkeypatch):
     monkeypatch.delenv("INTERNAL_API_TOKEN")
-    with pytest.raises(worker.ConfigurationError, match="INTERNAL_API_TOKEN is not set"):
+    monkeypatch.delenv("INTERNAL_API_TOKEN_SECRET_ARN", raising=False)
+    with pytest.raises(worker.ConfigurationError, match="INTERNAL_API_TOKEN_SECRET_ARN is not set"):
         worker.handler(sqs_event(sqs_record(seat_reserve())), Context(30000))
     assert ticket_server.calls == []
 

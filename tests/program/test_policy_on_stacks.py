@@ -97,7 +97,8 @@ def test_config_that_weakens_the_posture_is_caught(override, rule):
     function = snap.one("aws:lambda/function:Function", name="tiketi-staging-ticket-worker")
     assert function.inputs["tracingConfig"] == {"mode": "PassThrough"}
     [inline] = [p for p in snap.all("aws:iam/rolePolicy:RolePolicy") if "ConsumeTicketEvents" in p.inputs["policy"]]
-    assert [s["Sid"] for s in json.loads(inline.inputs["policy"])["Statement"]] == ["ConsumeTicketEvents"]
+    assert [s["Sid"] for s in json.loads(inline.inputs["policy"])["Statement"]] == ["ConsumeTicketEvents",
+                                                                                    "ReadInternalApiToken"]
 
 
 def test_the_edge_rules_see_the_real_resources(prod):

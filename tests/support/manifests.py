@@ -17,16 +17,27 @@ def _not_observability(snap: Snapshot):
 
 
 @cache
-def _index(snap: Snapshot) -> dict[tuple[str, str], dict]:
-    return {(m["kind"], m["metadata"]["name"]): m for _, m in kubernetes_objects(snap, _not_observability(snap))}
+def _objects(snap: Snapshot) -> tuple[dict, ...]:
+    return tuple(m for _, m in kubernetes_objects(snap, _not_observability(snap)))
 
 
-def manifest(snap: Snapshot, kind: str, name: str) -> dict:
-    return _index(snap)[(kind, name)]
+def _matching(snap: Snapshot, kind: str, namespace: str | None) -> list[dict]:
+    return [m for m in _objects(snap) if m["kind"] == kind
+            and (namespace is None or m["metadata"].get("namespace") == namespace)]
 
 
-def of_kind(snap: Snapshot, kind: str) -> dict[str, dict]:
-    return {name: m for (k, name), m in _index(snap).items() if k == kind}
+def of_kind(snap: Snapshot, kind: str, namespace: str | None = None) -> dict[str, dict]:
+    """name -> manifest of every object of ``kind`` (in ``namespace``; a name in two namespaces needs one)."""
+    found: dict[str, dict] = {}
+    for m in _matching(snap, kind, namespace):
+        name = m["metadata"]["name"]
+        assert name not in found, f"{kind} {name} exists in several namespaces: say which (namespace=...)"
+        found[name] = m
+    return found
+
+
+def manifest(snap: Snapshot, kind: str, name: str, namespace: str | None = None) -> dict:
+    return of_kind(snap, kind, namespace)[name]
 
 
 def containers(pod_spec: dict) -> list[dict]:
@@ -34,9 +45,11 @@ def containers(pod_spec: dict) -> list[dict]:
 
 
 def pod_specs(snap: Snapshot) -> dict[str, dict]:
-    """name -> pod spec of every Deployment, DaemonSet, StatefulSet and Job."""
+    """name -> pod spec of every Deployment, DaemonSet, StatefulSet, Job and CronJob."""
     found = {}
     for kind in ("Deployment", "DaemonSet", "StatefulSet", "Job"):
-        for name, m in of_kind(snap, kind).items():
-            found[f"{kind}/{name}"] = m["spec"]["template"]["spec"]
+        for m in _matching(snap, kind, None):
+            found[f"{kind}/{m['metadata']['name']}"] = m["spec"]["template"]["spec"]
+    for m in _matching(snap, "CronJob", None):
+        found[f"CronJob/{m['metadata']['name']}"] = m["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return found

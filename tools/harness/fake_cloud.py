@@ -104,8 +104,16 @@ def _iam_role(cloud: FakeCloud, name: str, state: dict) -> dict:
 
 def _rds_instance(cloud: FakeCloud, name: str, state: dict) -> dict:
     address = f"{state['identifier']}.c9akciq32.{cloud.region}.rds.amazonaws.com"
-    return {"address": address, "endpoint": f"{address}:{int(state.get('port', 5432))}",
-            "arn": f"arn:aws:rds:{cloud.region}:{ACCOUNT_ID}:db:{state['identifier']}"}
+    computed = {"address": address, "endpoint": f"{address}:{int(state.get('port', 5432))}",
+                "arn": f"arn:aws:rds:{cloud.region}:{ACCOUNT_ID}:db:{state['identifier']}"}
+    if state.get("manageMasterUserPassword"):
+        # RDS names the secret it manages rds!db-<uuid> (Secrets Manager adds -<6 characters>).
+        uuid = f"{_short_hash(name, 8)}-1b2c-4d3e-8f9a-{_short_hash(name + 'secret', 12)}"
+        computed["masterUserSecrets"] = [{
+            "secretArn": f"arn:aws:secretsmanager:{cloud.region}:{ACCOUNT_ID}:secret:rds!db-{uuid}-Xy1Z2w",
+            "kmsKeyId": f"arn:aws:kms:{cloud.region}:{ACCOUNT_ID}:alias/aws/secretsmanager",
+            "secretStatus": "active"}]
+    return computed
 
 
 def _rds_proxy(cloud: FakeCloud, name: str, state: dict) -> dict:

@@ -283,12 +283,15 @@ AWS_CORE_RULES: tuple[OrderRule, ...] = (
     OrderRule(
         "policy-principals-exist",
         ("aws:iam/role:Role", "aws:sqs/queuePolicy:QueuePolicy", "aws:s3/bucketPolicy:BucketPolicy",
-         "aws:sns/topicPolicy:TopicPolicy"),
+         "aws:sns/topicPolicy:TopicPolicy", "aws:kms/key:Key"),
         _policy_principals,
-        why="IAM, S3 and SQS resolve a principal ARN when the policy is saved and refuse one that does not exist "
-            "(MalformedPolicyDocument: Invalid principal; SQS: Invalid value for the parameter Policy)",
+        why="IAM, S3, SQS and KMS resolve a principal ARN when the policy is saved and refuse one that does not "
+            "exist (MalformedPolicyDocument: Invalid principal; SQS: Invalid value for the parameter Policy; KMS "
+            "PutKeyPolicy/CreateKey: MalformedPolicyDocumentException, e.g. the EKS secrets key naming the cluster "
+            "role)",
         source="docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html; "
-               "aws/aws-cdk#15602"),
+               "aws/aws-cdk#15602; docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html (Policy: "
+               "\"The principals in the key policy must exist and be visible to KMS\")"),
 )
 
 # Amazon MSK's rules live in msk.py, the observability tier's in observability.py (each with its
@@ -331,7 +334,6 @@ NO_PRECONDITION: dict[str, str] = {
     "aws:iam/rolePolicy:RolePolicy": "the role is an input; policies name resources by ARN without checking them",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "the role is an input; the managed policy is AWS's",
     "aws:kms/alias:Alias": "the key is an input",
-    "aws:kms/key:Key": "its policy names only the account and service principals, which always exist",
     "aws:msk/configuration:Configuration": "needs nothing; the cluster that uses it names it (an input)",
     "aws:secretsmanager/secretPolicy:SecretPolicy": "the secret is an input; its only principal is MSK's service "
                                                     "principal, which always exists",

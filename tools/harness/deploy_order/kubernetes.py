@@ -1,7 +1,7 @@
 """Ordering rules for Kubernetes objects: what the API server and the workloads need to become Ready.
 
-Three rules, each over the recorded registrations and Pulumi's real dependency graph
-(tools/harness/deploy_order/graph.py):
+Three rules here, each over the recorded registrations and Pulumi's real dependency graph
+(tools/harness/deploy_order/graph.py), and the secret-sync rules of secrets.py:
 
 - ``custom-resource-after-its-definition``: the API server rejects an object of a kind it does
   not serve yet ("no matches for kind"), so a custom resource waits for the
@@ -33,6 +33,7 @@ from typing import Any
 
 from tools.harness.deploy_order.graph import OrderRule
 from tools.harness.deploy_order.observability import OBSERVABILITY_KUBERNETES_RULES
+from tools.harness.deploy_order.secrets import ESO_CHART, ESO_CHART_CRDS, SECRET_SYNC_RULES, synced_secret_writers
 from tools.harness.mock_engine import Registration
 from tools.harness.snapshot import Snapshot, unwrap, walk_strings
 
@@ -63,6 +64,7 @@ CHART_CRDS: dict[str, frozenset[tuple[str, str]]] = {
     "karpenter-crd": frozenset({("karpenter.sh", "NodePool"), ("karpenter.sh", "NodeClaim"),
                                 ("karpenter.sh", "NodeOverlay"), ("karpenter.k8s.aws", "EC2NodeClass"),
                                 ("autoscaling.x-k8s.io", "CapacityBuffer")}),
+    ESO_CHART: ESO_CHART_CRDS,  # templates/crds/ with installCRDs: true (tools/harness/deploy_order/secrets.py)
 }
 
 
@@ -144,7 +146,9 @@ def _named(snap: Snapshot, kind: str, name: str, namespace: Any) -> list[Registr
 def configuration_of(snap: Snapshot, workload: Registration) -> list[Registration]:
     related = []
     for kind, name in sorted(config_references(pod_template(workload))):
-        related += _named(snap, kind, name, _namespace(workload)) or [
+        # A Secret the External Secrets Operator writes exists once its ExternalSecret is synced.
+        synced = synced_secret_writers(snap, name, _namespace(workload)) if kind == "Secret" else []
+        related += _named(snap, kind, name, _namespace(workload)) or synced or [
             _outside(kind, name, "not created by this program")]
     return related
 
@@ -218,7 +222,7 @@ def _workloads(snap: Snapshot) -> Iterable[Registration]:
     return [r for r in snap.registrations if r.type in WORKLOAD_TYPES]
 
 
-KUBERNETES_RULES: tuple[OrderRule, ...] = (
+_SPEC_RULES: tuple[OrderRule, ...] = (
     OrderRule(
         "custom-resource-after-its-definition", ("*",),
         related=lambda snap, r: definitions_of(snap, r) if is_custom_resource(r) else [],
@@ -242,8 +246,9 @@ KUBERNETES_RULES: tuple[OrderRule, ...] = (
                "(https://www.pulumi.com/registry/packages/kubernetes/api-docs/apps/v1/deployment/)"),
 )
 
-# The observability tier's (issue 17): tools/harness/deploy_order/observability.py.
-KUBERNETES_RULES += OBSERVABILITY_KUBERNETES_RULES
+# The secret-sync rules (issue 18): tools/harness/deploy_order/secrets.py; the observability tier's (issue 17):
+# tools/harness/deploy_order/observability.py.
+KUBERNETES_RULES: tuple[OrderRule, ...] = _SPEC_RULES + SECRET_SYNC_RULES + OBSERVABILITY_KUBERNETES_RULES
 
 # --- Scaling (issue 14): Karpenter, metrics-server, priorities, readiness gates; rules in autoscaling.py ----------
 from tools.harness.deploy_order.autoscaling import AUTOSCALING_RULES  # noqa: E402
