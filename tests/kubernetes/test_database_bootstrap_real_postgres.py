@@ -176,8 +176,8 @@ def test_a_database_the_master_owned_is_handed_to_its_service(prod, fresh, tmp_p
     assert left == "0"
     code, out = login(fresh, "auth_service", users["auth_service"], "auth_db",
                       "INSERT INTO flyway_schema_history (v) VALUES ('2'); ALTER TABLE flyway_schema_history ADD "
-                      "COLUMN checksum int; INSERT INTO audit.events (at) VALUES (now()); SELECT nextval('ticket_numbers'),"
-                      " answer(), 'ok'::mood, count(*) FROM recent")
+                      "COLUMN checksum int; INSERT INTO audit.events (at) VALUES (now()); "
+                      "SELECT nextval('ticket_numbers'), answer(), 'ok'::mood, count(*) FROM recent")
     assert code == 0 and out.endswith("1|42|ok|1"), out
 
 
