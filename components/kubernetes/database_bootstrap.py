@@ -30,12 +30,13 @@ import pulumi_kubernetes as k8s
 
 from components.base import Component
 from components.data.database_users import DatabaseUser
+from components.kubernetes.database_bootstrap_sql import SCRIPT_NAME
 from components.kubernetes.network_policies import DNS
 from components.kubernetes.runtime import container_security, pod_security
 from components.security.secret_sync import RemoteKey, SecretSync, SecretSyncArgs, SyncContext
 
 NAME = "database-bootstrap"
-SCRIPT = Path(__file__).with_name("database_bootstrap_sql.py")
+SCRIPT = Path(__file__).with_name(SCRIPT_NAME)
 # Official images (docker-library/official-images library/python and library/postgres). psql 16 speaks
 # to PostgreSQL 15-17; the tag is the one the services' former init containers used.
 PYTHON_IMAGE = "python:3.13.15-alpine3.24"

@@ -39,6 +39,7 @@ import re
 import secrets
 import sys
 
+SCRIPT_NAME = "database_bootstrap_sql.py"  # the file name in the Job's ConfigMap
 # Session-level advisory lock: the Job and an operator's re-run never interleave.
 LOCK_KEY = 7_310_001
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations, 16; fixed in 15)

@@ -261,7 +261,10 @@ def process(settings: Settings, message_id: str, body: object) -> None:
     except UnauthorizedError:
         # A rotation: read the token again and retry once. The same token again, or a refusal of the
         # new one (ticket-service not restarted yet), is this message's failure: SQS redelivers it.
-        fresh = settings.token.refresh(token)
+        try:
+            fresh = settings.token.refresh(token)
+        except ConfigurationError as error:
+            raise MessageError(str(error)) from None
         if fresh == token:
             raise
         logger.info(json.dumps({"messageId": message_id, "result": "token refreshed"}))
@@ -328,6 +331,7 @@ def handler(event: object, context: object = None) -> dict:
     if not isinstance(records, list) or not records:
         return {"batchItemFailures": []}
     settings = Settings.from_env()  # raises ConfigurationError: the whole batch goes back to the queue
+    settings.token.current()  # the first invocation reads it; unreadable: the whole batch goes back too
 
     groups: dict[str, list[Record]] = {}
     order: list[str] = []

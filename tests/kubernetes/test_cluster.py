@@ -133,3 +133,23 @@ def test_queue_policy_principals(aws_stack):
         assert statements[sid]["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [r.outputs["arn"]
                                                                                         for r in principals]}}
     assert policy.inputs["queueUrl"] == aws_stack.outputs["queueUrl"]
+
+
+def test_the_secrets_key_has_an_explicit_policy_naming_the_cluster_role(aws_stack):
+    key = aws_stack.one("aws:kms/key:Key", description=f"tiketi-{aws_stack.stack}: EKS secrets envelope encryption")
+    role = next(r for r in aws_stack.all("aws:iam/role:Role") if r.name == "cluster-control-plane")
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    assert statements == [
+        # KMS's default key policy, written out: IAM policies keep governing the key (Pulumi manages it).
+        {"Sid": "EnableIamPolicies", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "EksClusterUsesTheKey", "Effect": "Allow", "Principal": {"AWS": role.outputs["arn"]},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], "Resource": "*"},
+    ]
+    cluster = aws_stack.one("aws:eks/cluster:Cluster")
+    assert cluster.inputs["encryptionConfig"]["provider"]["keyArn"] == key.outputs["arn"]
+
+
+def test_every_kms_key_has_an_explicit_policy(aws_stack):
+    keys = aws_stack.all("aws:kms/key:Key")
+    assert len(keys) >= 2 and all(json.loads(key.inputs["policy"])["Statement"] for key in keys)

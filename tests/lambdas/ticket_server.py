@@ -3,7 +3,9 @@
 The message's ``userId`` chooses the behaviour, so a test says what should happen in the
 message itself: ``slow-<ms>`` answers after a delay, ``status-<code>`` answers with that
 status, ``hang`` answers after ``hang_seconds`` (longer than the worker's timeout in tests).
-``latency_seconds`` delays every answer (the benchmark uses 200 ms).
+``latency_seconds`` delays every answer (the benchmark uses 200 ms). ``accepted_tokens``, when
+set, is what ticket-service's ``INTERNAL_API_TOKEN`` currently is: any other bearer token gets
+401, as a rotation looks to the worker (the call is still recorded, with its ``status``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Call:
     body: dict
     started: float
     finished: float = 0.0
+    status: int = 0
 
 
 @dataclass
@@ -29,6 +32,7 @@ class TicketServer:
     latency_seconds: float = 0.0
     hang_seconds: float = 2.0
     calls: list[Call] = field(default_factory=list)
+    accepted_tokens: set[str] | None = None
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -48,7 +52,12 @@ class TicketServer:
                 call = Call(self.path, {k.lower(): v for k, v in self.headers.items()}, body, started)
                 with owner._lock:
                     owner.calls.append(call)
-                status = owner._behave(str(body.get("userId", "")))
+                token = call.headers.get("authorization", "").removeprefix("Bearer ")
+                if owner.accepted_tokens is not None and token not in owner.accepted_tokens:
+                    status = 401
+                else:
+                    status = owner._behave(str(body.get("userId", "")))
+                call.status = status
                 payload = json.dumps({"ok": 200 <= status < 300}).encode()
                 try:
                     self.send_response(status)
