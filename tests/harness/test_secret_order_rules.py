@@ -1,4 +1,4 @@
-"""The secret-sync and policy-principal deploy-order rules: each catches the defect it names (synthetic), stacks pass."""
+"""The secret-sync and policy-principal deploy-order rules: each catches its defect (synthetic); stacks pass."""
 
 from __future__ import annotations
 
