@@ -65,6 +65,19 @@ def staging_without_proxy_or_waf() -> Snapshot:
                                             "tiketi:alerts": json.dumps(ALERT_SUBSCRIBERS)}))
 
 
+REDRIVE_ROLE = "arn:aws:iam::123456789012:role/tiketi-operators"
+
+
+@pytest.fixture(scope="session")
+def staging_with_operator_settings() -> Snapshot:
+    """Staging with the operator-facing keys the committed stacks leave at their defaults: a redrive role
+    the queue policy admits, and a one-minute secret sync."""
+    raw, _ = load_stack_config_file("staging")
+    queue = {**json.loads(raw["tiketi:queue"]), "redriveRoleArns": [REDRIVE_ROLE]}
+    return Snapshot(run_program("staging", {"tiketi:queue": json.dumps(queue),
+                                            "tiketi:secrets": json.dumps({"syncIntervalMinutes": 1})}))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Stop the real PostgreSQL servers the session started (tests/support/real_programs.py)."""
     from tests.support.real_programs import stop_all

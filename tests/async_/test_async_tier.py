@@ -7,6 +7,7 @@ import json
 import pulumi
 import pytest
 
+from tests.conftest import REDRIVE_ROLE
 from tests.support.aws_queries import ALARM, EGRESS, INGRESS, group
 from tools.harness.deploy_order import DependencyGraph
 from tools.harness.snapshot import Snapshot, unwrap
@@ -253,17 +254,6 @@ def test_async_outputs(aws_stack):
 
 # --- operators: dead-letter redrive ----------------------------------------------------------------
 
-REDRIVE_ROLE = "arn:aws:iam::123456789012:role/tiketi-operators"
-
-
-@pytest.fixture(scope="module")
-def staging_with_redrive_role():
-    from tools.harness.mock_engine import load_stack_config_file, run_program
-    from tools.harness.snapshot import Snapshot
-
-    raw, _ = load_stack_config_file("staging")
-    queue = {**json.loads(raw["tiketi:queue"]), "redriveRoleArns": [REDRIVE_ROLE]}
-    return Snapshot(run_program("staging", {"tiketi:queue": json.dumps(queue)}))
 
 
 def decision(policy: dict, principal: str, action: str) -> str:
@@ -285,8 +275,8 @@ def decision(policy: dict, principal: str, action: str) -> str:
     return "allowed" if any(s["Effect"] == "Allow" and applies(s) for s in statements) else "not granted"
 
 
-def test_the_queue_policy_admits_the_redrive_role_and_no_one_else(staging_with_redrive_role, staging):
-    snap = staging_with_redrive_role
+def test_the_queue_policy_admits_the_redrive_role_and_no_one_else(staging_with_operator_settings, staging):
+    snap = staging_with_operator_settings
     policy = json.loads(snap.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
     ticket = next(r for r in snap.all("aws:iam/role:Role") if r.name == "workloads-ticket-service").outputs["arn"]
     # A move task sends the DLQ's messages back as its caller: the redrive role must get through the deny.

@@ -49,12 +49,16 @@ def strict(schema: dict) -> dict:
     return schema
 
 
+STRICT = {}
+
+
 def validate_custom(manifest: dict) -> None:
-    schema = strict(CRD_SCHEMAS[manifest["kind"]])
+    if manifest["kind"] not in STRICT:
+        STRICT[manifest["kind"]] = jsonschema.Draft7Validator(strict(CRD_SCHEMAS[manifest["kind"]]))
     # The CRD's schema types metadata as a bare object; the API server validates it as ObjectMeta.
     kubernetes_validate.validate({"apiVersion": "v1", "kind": "ConfigMap", "metadata": manifest["metadata"]},
                                  "1.31", strict=True)
-    jsonschema.validate(manifest, schema)
+    STRICT[manifest["kind"]].validate(manifest)
 
 
 @pytest.mark.parametrize("stack", ["local", "staging", "prod"])

@@ -179,12 +179,7 @@ def test_each_store_authenticates_as_its_own_account_with_its_own_role(prod):
     assert len(seen_roles) == 7  # one role per service Secret, none shared
 
 
-def test_the_synced_secrets_are_kept_every_sync_interval(staging):
-    from tools.harness.mock_engine import load_stack_config_file, run_program
-    from tools.harness.snapshot import Snapshot
-
-    raw, _ = load_stack_config_file("staging")
-    snap = Snapshot(run_program("staging", {"tiketi:secrets": json.dumps({"syncIntervalMinutes": 1})}))
-    intervals = {m["spec"]["refreshInterval"] for _, m in _external_secrets(snap)}
-    assert intervals == {"1m"} and "tiketi:secrets" not in raw  # the committed stacks use the default 5m
+def test_the_synced_secrets_are_kept_every_sync_interval(staging_with_operator_settings, staging):
+    intervals = {m["spec"]["refreshInterval"] for _, m in _external_secrets(staging_with_operator_settings)}
+    assert intervals == {"1m"} and staging.config("tiketi:secrets") is None  # committed stacks: the default 5m
     assert {m["spec"]["refreshInterval"] for _, m in _external_secrets(staging)} == {"5m"}
