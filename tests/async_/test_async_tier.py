@@ -111,7 +111,7 @@ def test_the_worker_environment_holds_no_secret(aws_stack):
     # No value of any generated secret, wrapped or not: the ARN is a name, not the token.
     environment = json.dumps(unwrap(worker_function(aws_stack).inputs["environment"]))
     generated = [unwrap(r.outputs["result"]) for r in aws_stack.all("random:index/randomPassword:RandomPassword")]
-    assert len(generated) == 10 and not [value for value in generated if value in environment]
+    assert len(generated) == 11 and not [value for value in generated if value in environment]
     assert "4dabf18193072939515e22adb298388d" not in json.dumps(worker_function(aws_stack).inputs["environment"])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -11,6 +10,8 @@ from tests.data.test_data_tier import ingress_sources, topic_arn
 from tests.support.aws_queries import ALARM, EGRESS, group
 from tests.support.manifests import manifest
 from tools.harness.fake_cloud import ACCOUNT_ID
+
+from tests.support.synced_secrets import services_secrets
 from tools.harness.snapshot import Snapshot, unwrap
 
 CLUSTER = "aws:msk/cluster:Cluster"
@@ -33,10 +34,9 @@ PROPERTIES = {
 }
 
 
-def secret_values(snap: Snapshot) -> dict[str, str]:
-    """The services' Secret (written as base64 ``data``), decoded."""
-    [secret] = [r for r in snap.all("kubernetes:core/v1:Secret") if r.name == "workloads-secret"]
-    return {key: base64.b64decode(value).decode() for key, value in unwrap(secret.inputs["data"]).items()}
+def secret_values(snap: Snapshot, service: str = "ticket-service") -> dict[str, str]:
+    """A service's Secret as the External Secrets Operator writes it (tests/support/synced_secrets.py)."""
+    return services_secrets(snap)[service]
 
 
 def kafka_key(snap: Snapshot):

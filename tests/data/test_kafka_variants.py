@@ -43,7 +43,7 @@ def test_an_external_cluster_replaces_msk(external):
 
 
 def test_the_network_policy_opens_the_external_clusters_ports_inside_the_vpc_only(external):
-    egress = of_kind(external, "NetworkPolicy")["allow-backend-to-data-services"]["spec"]["egress"]
+    egress = of_kind(external, "NetworkPolicy", "tiketi-staging")["allow-backend-to-data-services"]["spec"]["egress"]
     kafka = [rule for rule in egress if {p["port"] for p in rule["ports"]} & {9092, 9094, 9096}]
     assert kafka == [{"to": [{"ipBlock": {"cidr": "10.1.0.0/16"}}],
                       "ports": [{"port": 9094, "protocol": "TCP"}, {"port": 9096, "protocol": "TCP"}]}]

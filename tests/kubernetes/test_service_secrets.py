@@ -1,10 +1,7 @@
 """Each workload's Secret holds only its own secrets: by value, over the rendered objects.
 
-On AWS the values never pass through Pulumi: each ExternalSecret names Secrets Manager secrets
-by ARN. ``materialise`` plays the operator: it resolves every ExternalSecret against what the
-stack wrote into Secrets Manager (the SecretVersions' values, from the generated passwords) and
-what RDS generates for the master (a stand-in value), and the tests compare the resulting
-Secrets value by value.
+On AWS the values never pass through Pulumi; tests/support/synced_secrets.py plays the operator
+and the tests compare the Secrets it would write, value by value.
 """
 
 from __future__ import annotations
@@ -15,50 +12,21 @@ import pytest
 
 from components.services import SERVICES
 from tests.support.manifests import manifest, of_kind
+from tests.support.synced_secrets import MASTER_VALUE, materialise, services_secrets
 from tools.harness.snapshot import unwrap
 
-MASTER_VALUE = {"username": "tiketi_admin", "password": "rds-generated-master-password"}
 # The secret map (README "Secret map"): which keys each service's Secret carries.
 DATABASE = ["SPRING_DATASOURCE_PASSWORD", "SPRING_DATASOURCE_USERNAME"]
+KAFKA = "SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG"
 EXPECTED_KEYS = {
-    "gateway-service": ["SPRING_DATA_REDIS_PASSWORD"],
-    "auth-service": [*DATABASE, "JWT_SECRET"],
-    "ticket-service": [*DATABASE, "INTERNAL_API_TOKEN", "SPRING_DATA_REDIS_PASSWORD"],
-    "payment-service": DATABASE,
-    "stats-service": DATABASE,
-    "queue-service": ["QUEUE_ENTRY_TOKEN_SECRET", "SPRING_DATA_REDIS_PASSWORD"],
-    "community-service": DATABASE,
+    "gateway-service": ["SPRING_DATA_REDIS_PASSWORD", KAFKA],
+    "auth-service": [*DATABASE, "JWT_SECRET", KAFKA],
+    "ticket-service": [*DATABASE, "INTERNAL_API_TOKEN", "SPRING_DATA_REDIS_PASSWORD", KAFKA],
+    "payment-service": [*DATABASE, KAFKA],
+    "stats-service": [*DATABASE, KAFKA],
+    "queue-service": ["QUEUE_ENTRY_TOKEN_SECRET", "SPRING_DATA_REDIS_PASSWORD", KAFKA],
+    "community-service": [*DATABASE, KAFKA],
 }
-
-
-def secrets_manager(snap) -> dict[str, object]:
-    """ARN -> current value, as the stack leaves Secrets Manager (JSON secrets parsed)."""
-    by_id = {r.id: r for r in snap.all("aws:secretsmanager/secret:Secret")}
-    values: dict[str, object] = {}
-    for version in snap.all("aws:secretsmanager/secretVersion:SecretVersion"):
-        text = unwrap(version.inputs["secretString"])
-        values[by_id[unwrap(version.inputs["secretId"])].outputs["arn"]] = (
-            json.loads(text) if text.startswith("{") else text)
-    master = snap.one("aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
-    values[master] = MASTER_VALUE
-    return values
-
-
-def materialise(snap, external: dict) -> dict[str, str]:
-    """The Secret the operator writes for ``external``."""
-    store = secrets_manager(snap)
-    written = {}
-    for item in external["spec"]["data"]:
-        value = store[item["remoteRef"]["key"]]
-        prop = item["remoteRef"].get("property")
-        written[item["secretKey"]] = value[prop] if prop else value
-    return written
-
-
-def services_secrets(snap) -> dict[str, dict[str, str]]:
-    namespace = snap.config("tiketi:workloads")["namespace"]
-    return {name.removesuffix("-secrets"): materialise(snap, external)
-            for name, external in of_kind(snap, "ExternalSecret", namespace).items()}
 
 
 def generated(snap, name: str) -> str:
@@ -159,7 +127,17 @@ def test_each_store_authenticates_as_its_own_account_with_its_own_role(prod):
         store = manifest(prod, "SecretStore", external["spec"]["secretStoreRef"]["name"], namespace)
         assert external["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": name}
         assert external["spec"]["refreshInterval"] == "5m"
-        assert external["spec"]["target"] == {"name": name, "creationPolicy": "Owner", "deletionPolicy": "Retain"}
+        target = dict(external["spec"]["target"])
+        template = target.pop("template")
+        assert target == {"name": name, "creationPolicy": "Owner", "deletionPolicy": "Retain"}
+        # The Kafka login is composed; every other key passes through; the template's inputs stay out.
+        assert template["engineVersion"] == "v2" and template["mergePolicy"] == "Replace"
+        assert template["data"].pop("SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG") == (
+            'org.apache.kafka.common.security.scram.ScramLoginModule required username="{{ .kafkaUsername }}" '
+            'password="{{ .kafkaPassword }}";')
+        assert template["data"] == {item["secretKey"]: "{{ ." + item["secretKey"] + " }}"
+                                    for item in external["spec"]["data"]
+                                    if item["secretKey"] not in ("kafkaUsername", "kafkaPassword")}
         assert external["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
         aws_provider = store["spec"]["provider"]["aws"]
         assert aws_provider == {"service": "SecretsManager", "region": "ap-northeast-2",
