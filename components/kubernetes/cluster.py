@@ -140,10 +140,8 @@ class Cluster(Component):
         "Update requires: Replacement"), stays.
         """
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        policy = iam.document(
-            {"Sid": "EnableIamPolicies", "Effect": "Allow",
-             "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
-             "Action": "kms:*", "Resource": "*"},
+        policy = iam.key_policy(
+            account_id,
             {"Sid": "EksClusterUsesTheKey", "Effect": "Allow", "Principal": {"AWS": role.arn},
              "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], "Resource": "*"},
         )

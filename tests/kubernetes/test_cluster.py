@@ -141,7 +141,7 @@ def test_the_secrets_key_has_an_explicit_policy_naming_the_cluster_role(aws_stac
     statements = json.loads(key.inputs["policy"])["Statement"]
     assert statements == [
         # KMS's default key policy, written out: IAM policies keep governing the key (Pulumi manages it).
-        {"Sid": "EnableIamPolicies", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
          "Action": "kms:*", "Resource": "*"},
         {"Sid": "EksClusterUsesTheKey", "Effect": "Allow", "Principal": {"AWS": role.outputs["arn"]},
          "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], "Resource": "*"},
