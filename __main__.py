@@ -26,6 +26,7 @@ from components.async_ import (
     WorkerArgs,
 )
 from components.config import StackConfig, load_stack_config
+from components.config.stack import BOOTSTRAP_SUFFIX
 from components.data import (
     Cache,
     CacheArgs,
@@ -311,8 +312,9 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
     sync = SyncContext(issuer=cluster.oidc, region=config.aws.region, operator=operator.release,
                        refresh_minutes=config.secrets.sync_interval_minutes)
     bootstrap = DatabaseBootstrap("database-bootstrap", DatabaseBootstrapArgs(
-        namespace=f"{config.workloads.namespace}-db-bootstrap", sync=sync, master_secret_arn=database.master_secret_arn,
-        users=data.users.users, database_host=database.instance_address, database_port=database.port,
+        namespace=f"{config.workloads.namespace}{BOOTSTRAP_SUFFIX}", sync=sync,
+        master_secret_arn=database.master_secret_arn, users=data.users.users,
+        database_host=database.instance_address, database_port=database.port,
         data_subnet_cidrs=network.subnet_cidrs["data"], depends_on=[database],
     ), opts=in_cluster)
     workloads = Workloads("workloads", WorkloadsArgs(

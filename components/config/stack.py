@@ -108,6 +108,20 @@ class StackConfig(BaseModel):
         return self
 
 
+    @model_validator(mode="after")
+    def _bootstrap_namespace_fits(self) -> StackConfig:
+        # On AWS the database bootstrap runs in "<namespace>-db-bootstrap" (components/kubernetes/
+        # database_bootstrap.py), which must be a DNS label too: at most 63 characters.
+        if self.is_aws and self.workloads is not None and len(self.workloads.namespace) > 63 - len(BOOTSTRAP_SUFFIX):
+            raise KeyProblemError(
+                "tiketi:workloads.namespace", self.workloads.namespace,
+                f"is too long on AWS: the database bootstrap's namespace <namespace>{BOOTSTRAP_SUFFIX} must fit in "
+                f"63 characters, so at most {63 - len(BOOTSTRAP_SUFFIX)}")
+        return self
+
+
+BOOTSTRAP_SUFFIX = "-db-bootstrap"
+
 # Every `tiketi:` section: the platform it belongs to, and whether the stack file must
 # give it (sizes that differ per environment) or its defaults apply.
 SECTIONS: dict[str, tuple[str, bool]] = {

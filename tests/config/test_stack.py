@@ -13,7 +13,7 @@ from components.config import ConfigError, parse_stack_config
 from components.config.errors import HIDDEN
 from components.config.schema import repeated_defaults
 from components.config.stack import SECTIONS
-from tests.support.config import KIND, aws_config, parse, parse_aws, problems_of
+from tests.support.config import KIND, WORKLOADS, aws_config, parse, parse_aws, problems_of
 from tools.harness.mock_engine import ProgramError, available_stacks, load_stack_config_file, run_program
 from tools.ops.config_reference import section_model
 
@@ -210,3 +210,13 @@ def test_an_external_kafka_cluster_and_an_msk_section_together_are_refused():
     assert problems_of(raw) == [
         'tiketi:kafka: ["brokers"] is set, but tiketi:workloads.kafkaBootstrapServers points the services at an '
         "external cluster and no MSK cluster is built; remove one of them"]
+
+
+def test_the_bootstrap_namespace_must_fit_a_dns_label_on_aws():  # StackConfig._bootstrap_namespace_fits
+    longest = "t" * 50
+    assert parse_aws(**{"tiketi:workloads": {**WORKLOADS, "namespace": longest}}).workloads.namespace == longest
+    assert problems_of(aws_config(**{"tiketi:workloads": {**WORKLOADS, "namespace": longest + "x"}})) == [
+        f'tiketi:workloads.namespace: "{longest}x" is too long on AWS: the database bootstrap\'s namespace '
+        "<namespace>-db-bootstrap must fit in 63 characters, so at most 50"]
+    # kind has no bootstrap: any DNS label will do.
+    assert parse_stack_config("tiketi", "local", {**KIND, "tiketi:workloads": '{"namespace": "%s"}' % ("k" * 63)})
