@@ -176,6 +176,9 @@ class QueueAccess(Component):
                         "tiketi:queue.redriveRoleArns)",
             policy=iam.document(iam.allow(REDRIVE_SOURCE_ACTIONS, args.dlq_arn, sid="MoveFromTheDeadLetterQueue"),
                                 iam.allow(REDRIVE_DESTINATION_ACTIONS, args.queue_arn, sid="SendBackToTheQueue")),
-            opts=pulumi.ResourceOptions(parent=self))
+            # A fixed name (operators attach it by name): a replacement (name, path or description change,
+            # tools/harness/review/replacements.py) deletes the old policy first. IAM refuses to delete one
+            # still attached (DeleteConflict), so detach it from the redrive roles before such a change.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
         self.redrive_policy_arn = redrive.arn
         self.register_outputs({"redrivePolicyArn": self.redrive_policy_arn})

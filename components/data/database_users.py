@@ -9,8 +9,8 @@ Who reads each secret: RDS Proxy (one SECRETS auth per user, components/data/dat
 database bootstrap Job that creates the role (components/kubernetes/database_bootstrap.py) and
 the service itself, through its synced Kubernetes Secret. Nothing here creates the role:
 nothing outside the VPC can reach the database, so the Job does it from inside the cluster.
-The passwords and secrets are ``protect``ed by config (tiketi:protection.stateful), like
-every generated secret.
+The secrets are ``protect``ed by config (tiketi:protection.stateful), like every generated
+secret (the passwords are not: as in components/security/secrets.py, the secret holds the value).
 
 Pulumi writes the first value only. A rotation puts a new version in Secrets Manager
 (docs/operations.md): the pods and the proxy read the current version, and Pulumi's seed
@@ -42,7 +42,7 @@ class DatabaseUser:
 class DatabaseUsersArgs:
     name_prefix: str
     recovery_window_days: int = 7
-    protect: bool = True  # tiketi:protection.stateful: the passwords and their secrets
+    protect: bool = True  # tiketi:protection.stateful: the secrets
 
 
 class DatabaseUsers(Component):
@@ -57,7 +57,7 @@ class DatabaseUsers(Component):
             # Letters and digits only: the value travels through JSON, a Kubernetes Secret and a JDBC
             # login, and 40 of them are 238 bits.
             password = random.RandomPassword(role, length=40, special=False, min_lower=1, min_upper=1,
-                                             min_numeric=1, opts=self._child(protect=args.protect))
+                                             min_numeric=1, opts=self._child())
             secret = aws.secretsmanager.Secret(
                 role, name=f"{args.name_prefix}/db/{service.name}",
                 description=f"{service.name}: PostgreSQL login {service.database_role}, owner of {service.database}",

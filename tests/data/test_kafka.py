@@ -9,9 +9,8 @@ import pytest
 from tests.data.test_data_tier import ingress_sources, topic_arn
 from tests.support.aws_queries import ALARM, EGRESS, group
 from tests.support.manifests import manifest
-from tools.harness.fake_cloud import ACCOUNT_ID
-
 from tests.support.synced_secrets import services_secrets
+from tools.harness.fake_cloud import ACCOUNT_ID
 from tools.harness.snapshot import Snapshot, unwrap
 
 CLUSTER = "aws:msk/cluster:Cluster"

@@ -1,4 +1,4 @@
-"""The secret-sync and policy-principal deploy-order rules: each catches its defect (synthetic); stacks pass."""
+"""The secret-sync deploy-order rules, and the key policy naming a role: each catches its defect (synthetic)."""
 
 from __future__ import annotations
 
@@ -121,11 +121,12 @@ def test_reloader_waits_for_the_namespace_it_watches():
 @pytest.mark.parametrize("type_,key", [("aws:kms/key:Key", "policy"), ("aws:sqs/queuePolicy:QueuePolicy", "policy"),
                                        ("aws:iam/role:Role", "assumeRolePolicy")])
 def test_a_policy_waits_for_the_roles_its_principals_name(type_, key):
-    rule = RULES["policy-after-the-roles-it-names"]
+    # aws.py's policy-principals-exist, extended to key policies for the EKS secrets key (it names the cluster role).
+    rule = RULES["policy-principals-exist"]
     document = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": [ROLE_ARN]}, "Action": "x"}]})
     policy = registration("policy", type_=type_, inputs={key: document})
     assert check_rules(synthetic(ROLE, policy), [rule]) == [
-        f"[policy-after-the-roles-it-names] {type_.split(':')[-1]} policy does not wait for Role role: "
+        f"[policy-principals-exist] {type_.split(':')[-1]} policy does not wait for Role role: "
         f"{rule.why} ({rule.source})"]
     assert check_rules(synthetic(ROLE, waiting_for(policy, ROLE)), [rule]) == []
     # A role the program does not create (an operator's, from config) is the operator's to provide.
@@ -143,10 +144,12 @@ def test_the_rules_apply_to_the_stacks_objects(prod):
                for name, rule in graph_rules.items() if name in {
                    "external-secrets-object-after-the-operator", "external-secret-after-its-read-permission",
                    "service-after-its-database-role", "reloader-after-the-namespace-it-watches",
-                   "policy-after-the-roles-it-names"}}
+                   "policy-principals-exist"}}
     assert related == {"external-secrets-object-after-the-operator": 16,
                        "external-secret-after-its-read-permission": 8,
                        "service-after-its-database-role": 5,
                        "reloader-after-the-namespace-it-watches": 1,
-                       "policy-after-the-roles-it-names": related["policy-after-the-roles-it-names"]}
-    assert related["policy-after-the-roles-it-names"] >= 3  # EKS key, queue policy (producer, consumer)
+                       "policy-principals-exist": related["policy-principals-exist"]}
+    # Among them the EKS secrets key naming the cluster role.
+    key = prod.one("aws:kms/key:Key", description="tiketi-prod: EKS secrets envelope encryption")
+    assert [r.name for r in RULES["policy-principals-exist"].related(prod, key)] == ["cluster-control-plane"]

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.config import parse
 from tests.support.manifests import of_kind
+from tools.harness.fake_cloud import ACCOUNT_ID
 
 
 def test_control_plane(aws_stack):
@@ -141,7 +142,7 @@ def test_the_secrets_key_has_an_explicit_policy_naming_the_cluster_role(aws_stac
     statements = json.loads(key.inputs["policy"])["Statement"]
     assert statements == [
         # KMS's default key policy, written out: IAM policies keep governing the key (Pulumi manages it).
-        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
          "Action": "kms:*", "Resource": "*"},
         {"Sid": "EksClusterUsesTheKey", "Effect": "Allow", "Principal": {"AWS": role.outputs["arn"]},
          "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], "Resource": "*"},

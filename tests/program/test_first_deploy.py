@@ -128,10 +128,11 @@ def test_a_major_upgrade_is_applied_immediately_with_the_new_parameter_group(sta
 # --- 9: what holds data is protected in prod, named to survive a replacement, snapshotted on delete -------
 
 STATEFUL = {"aws:rds/instance:Instance": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1,
-            "aws:s3/bucket:Bucket": 2, "aws:sqs/queue:Queue": 2, "aws:secretsmanager/secret:Secret": 6,
+            "aws:s3/bucket:Bucket": 2, "aws:sqs/queue:Queue": 2, "aws:secretsmanager/secret:Secret": 10,
             "aws:ecr/repository:Repository": 8, "aws:kms/key:Key": 3, "aws:eks/cluster:Cluster": 1,
             "aws:msk/cluster:Cluster": 1}  # MSK: by its own key, tiketi:kafka.deletionProtection
-# KMS keys: the EKS secrets key and the two alert topics' keys (stack region and us-east-1).
+# KMS keys: the EKS secrets key and the two alert topics' keys (stack region and us-east-1). Secrets: the
+# five generated ones and the five services' database users (the master's is RDS's, deleted with the instance).
 
 
 def test_prod_protects_every_resource_that_holds_data_and_nothing_else(prod, staging):

@@ -332,6 +332,8 @@ NO_PRECONDITION: dict[str, str] = {
     "aws:eks/accessEntry:AccessEntry": "the cluster (an input) was created with API authentication",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "the cluster's issuer URL is an input",
     "aws:iam/rolePolicy:RolePolicy": "the role is an input; policies name resources by ARN without checking them",
+    "aws:iam/policy:Policy": "a managed policy names resources by ARN without checking them; the roles that attach "
+                             "it (tiketi:queue.redriveRoleArns) are the operators'",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "the role is an input; the managed policy is AWS's",
     "aws:kms/alias:Alias": "the key is an input",
     "aws:msk/configuration:Configuration": "needs nothing; the cluster that uses it names it (an input)",
@@ -355,6 +357,8 @@ NO_PRECONDITION: dict[str, str] = {
     "aws:s3/bucketVersioning:BucketVersioning": "the bucket is an input",
     "aws:secretsmanager/secret:Secret": "needs nothing",
     "aws:secretsmanager/secretVersion:SecretVersion": "the secret is an input",
+    "aws:secretsmanager/secretRotation:SecretRotation": "the secret is an input: the one RDS manages for the "
+                                                        "instance, which RDS rotates itself (no rotation Lambda)",
     "aws:sns/topic:Topic": "the KMS key is an input",
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "the queues are inputs",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "the groups and prefix list are inputs",
