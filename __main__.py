@@ -349,7 +349,8 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         load_balancer_cidrs=network.subnet_cidrs["public"],  # the public ALB's nodes
     ), opts=in_cluster)
     Reloader("reloader", ReloaderArgs(chart_version=config.cluster.reloader_chart,
-                                      watched_namespace=workloads.namespace), opts=in_cluster)
+                                      watched_namespace=workloads.namespace, controller_nodes=cluster.node_group),
+             opts=in_cluster)
     # The queue policy names the producer (ticket-service's IRSA role), the consumer (the worker) and the
     # operators' redrive roles.
     queue_access = QueueAccess("queue-access", QueueAccessArgs(

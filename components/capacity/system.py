@@ -54,6 +54,12 @@ CONTROLLER_REPLICAS = 2
 METRICS_SERVER_REQUESTS = requests("100m", "200Mi")
 # The Load Balancer Controller chart sets no requests by default (values.yaml resources: {}).
 LOAD_BALANCER_CONTROLLER_REQUESTS = Resources()
+# The External Secrets Operator (chart 2.9.0: a controller, its webhook and cert controller, one replica
+# each) and Reloader (chart 2.2.16, one replica) set no requests either (their values.yaml resources: {});
+# components/kubernetes/external_secrets_operator.py and reloader.py keep the charts' defaults.
+EXTERNAL_SECRETS_PODS = 3
+EXTERNAL_SECRETS_REQUESTS = Resources()
+RELOADER_REQUESTS = Resources()
 
 
 def smallest_node(instance_types: Iterable[str]) -> str:
@@ -78,6 +84,8 @@ def system_pods(karpenter: Resources, addons: Iterable[str]) -> SystemPods:
     controllers = {"karpenter": karpenter * CONTROLLER_REPLICAS,
                    "metrics-server": METRICS_SERVER_REQUESTS * CONTROLLER_REPLICAS,
                    "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER_REQUESTS * CONTROLLER_REPLICAS,
+                   "external-secrets": EXTERNAL_SECRETS_REQUESTS * EXTERNAL_SECRETS_PODS,
+                   "reloader": RELOADER_REQUESTS,
                    **base.controllers}
     return SystemPods(controllers, base.daemonsets, base.assumed)
 

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.base import Component
+from components.kubernetes.cluster_addons import OFF_KARPENTER_NODES
 
 NAMESPACE = "external-secrets"
 REPOSITORY = "https://charts.external-secrets.io"
@@ -57,8 +58,12 @@ class ExternalSecretsOperator(Component):
                 "processClusterExternalSecret": False,
                 "processPushSecret": False,
                 "processClusterPushSecret": False,
-                "webhook": {"failurePolicy": "Fail"},
+                "webhook": {"failurePolicy": "Fail", "affinity": OFF_KARPENTER_NODES},
                 "serviceAccount": {"create": True, "name": "external-secrets"},
+                # On the managed node group, like the other controllers (components/kubernetes/cluster_addons.py):
+                # Karpenter's consolidation never takes the webhook away while objects are being created.
+                "affinity": OFF_KARPENTER_NODES,
+                "certController": {"affinity": OFF_KARPENTER_NODES},
             },
             opts=self._child(depends_on=list(args.depends_on)),
         )

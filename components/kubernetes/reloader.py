@@ -23,6 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.base import Component
+from components.kubernetes.cluster_addons import OFF_KARPENTER_NODES
 
 NAMESPACE = "reloader"
 REPOSITORY = "https://stakater.github.io/stakater-charts"
@@ -33,6 +34,7 @@ RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 class ReloaderArgs:
     chart_version: str
     watched_namespace: pulumi.Input[str]  # the workloads' Namespace output: the chart puts its Role there
+    controller_nodes: pulumi.Resource  # the managed node group its pod runs on
 
 
 class Reloader(Component):
@@ -55,10 +57,13 @@ class Reloader(Component):
                 "reloadStrategy": "annotations",
                 "ignoreConfigMaps": True,  # Pulumi rolls ConfigMap changes itself
                 "readOnlyRootFileSystem": True,
-                "deployment": {"containerSecurityContext": {
+                # On the managed node group, like the other controllers: Karpenter's consolidation never
+                # moves it in the middle of a rotation (components/kubernetes/cluster_addons.py).
+                "deployment": {"affinity": OFF_KARPENTER_NODES, "containerSecurityContext": {
                     "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                     "capabilities": {"drop": ["ALL"]}}},
             }},
-            opts=self._child(),
+            # Helm waits for the Deployment to be Ready: it needs nodes (controller-chart-after-its-nodes).
+            opts=self._child(depends_on=[args.controller_nodes]),
         )
         self.register_outputs({"namespace": NAMESPACE})

@@ -277,7 +277,8 @@ def decision(policy: dict, principal: str, action: str) -> str:
 
 def test_the_queue_policy_admits_the_redrive_role_and_no_one_else(staging_with_operator_settings, staging):
     snap = staging_with_operator_settings
-    policy = json.loads(snap.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
+    [queue_policy] = [p for p in snap.all("aws:sqs/queuePolicy:QueuePolicy") if p.name == "queue-access-policy"]
+    policy = json.loads(queue_policy.inputs["policy"])
     ticket = next(r for r in snap.all("aws:iam/role:Role") if r.name == "workloads-ticket-service").outputs["arn"]
     # A move task sends the DLQ's messages back as its caller: the redrive role must get through the deny.
     assert decision(policy, REDRIVE_ROLE, "sqs:SendMessage") == "allowed"
@@ -290,7 +291,8 @@ def test_the_queue_policy_admits_the_redrive_role_and_no_one_else(staging_with_o
     assert statements["AllowRedrive"]["Action"] == ["sqs:SendMessage", "sqs:GetQueueAttributes"]
     assert statements["AllowProducers"]["Principal"] == {"AWS": [ticket]}
     # Without redrive roles (the committed stacks) the policy is what it was: no AllowRedrive.
-    default = json.loads(staging.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
+    [default_policy] = [p for p in staging.all("aws:sqs/queuePolicy:QueuePolicy") if p.name == "queue-access-policy"]
+    default = json.loads(default_policy.inputs["policy"])
     assert "AllowRedrive" not in {s["Sid"] for s in default["Statement"]}
     assert decision(default, REDRIVE_ROLE, "sqs:SendMessage") == "denied"
 

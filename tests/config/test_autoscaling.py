@@ -163,7 +163,8 @@ def test_a_fixed_group_too_small_for_the_controllers_is_refused():  # StackConfi
     assert problem_with("cluster", minSize=1, desiredSize=1) == (
         "tiketi:cluster.minSize: 1 m7g.large nodes leave 1.45 vCPU, 6.4 GiB to pods after DaemonSets, but the "
         "controllers that must run there (amazon-cloudwatch-observability, aws-ebs-csi-driver, "
-        "aws-load-balancer-controller, coredns, karpenter, metrics-server) request 2.62 vCPU, 3.0 GiB: raise minSize "
+        "aws-load-balancer-controller, coredns, external-secrets, karpenter, metrics-server, reloader) request 2.62 "
+        "vCPU, 3.0 GiB: raise minSize "
         "or the node group's instance size")
 
 

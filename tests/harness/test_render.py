@@ -68,8 +68,8 @@ def test_summary_groups_by_tier_in_composition_order_with_agreeing_counts(prod_r
     assert tiers == ["network", "observability", "security", "data", "edge", "async", "kubernetes"]
     resources = sum(int(line.rsplit(": ", 1)[1].split()[0]) for line in lines
                     if line.endswith(" resources") and " (tiketi:" in line)
-    header = f"tiketi/prod: {resources} resources in 27 components"
-    assert lines[0] == header and lines[-1] == f"total: {resources} resources in 27 components"
+    header = f"tiketi/prod: {resources} resources in 39 components"
+    assert lines[0] == header and lines[-1] == f"total: {resources} resources in 39 components"
     assert lines[1].startswith("NOTE: Values AWS or Kubernetes compute")
     assert "natGatewayId=->network-nat-ap-northeast-2a" in text
     # Byte thresholds in the unit the config gave (tiketi:database.alarms.freeStorageGb: 10).

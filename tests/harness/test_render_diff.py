@@ -48,7 +48,7 @@ def edited(base: dict) -> tuple[dict, Named]:
 def test_an_unchanged_render_has_no_changes(base):
     diff = compare(base, copy.deepcopy(base))
     assert not diff.changed
-    assert lines(diff) == ["== prod: no changes ==", "monthly cost estimate: $2,341.07 -> $2,341.07 (+$0.00)"]
+    assert lines(diff) == ["== prod: no changes ==", "monthly cost estimate: $2,342.67 -> $2,342.67 (+$0.00)"]
 
 
 def test_synthetic_changes_print_exactly_what_changed(base):
@@ -71,8 +71,8 @@ def test_synthetic_changes_print_exactly_what_changed(base):
 
     text = lines(compare(base, head))
     assert text == [
-        "== prod: 1 to add, 1 to remove, 1 to update, 3 to replace ==",
-        "monthly cost estimate: $2,341.07 -> $2,340.97 (-$0.10)",
+        "== prod: 1 to add, 1 to remove, 1 to update, 4 to replace ==",
+        "monthly cost estimate: $2,342.67 -> $2,342.57 (-$0.10)",
         "-/+ aws:rds/instance:Instance database-instance  (REPLACED)",
         "    storageEncrypted: true -> false  [forces replacement]",
         "-/+ aws:rds/proxyTarget:ProxyTarget database-proxy-target  (REPLACED)",
@@ -156,7 +156,7 @@ def test_the_comment_carries_the_marker_the_diff_the_cost_and_the_diagram(base):
     by_name["load-balancer-https"]["inputs"]["sslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
     text = comment.markdown("origin/main", [compare(base, head)], {"prod": head})
     assert text.startswith(comment.MARKER + "\n")
-    assert "| prod | 0 to add, 0 to remove, 1 to update, 0 to replace | $2,341.07 -> $2,341.07 (+$0.00) |" in text
+    assert "| prod | 0 to add, 0 to remove, 1 to update, 0 to replace | $2,342.67 -> $2,342.67 (+$0.00) |" in text
     assert "```diff\nmonthly cost estimate" in text and "~ aws:lb/listener:Listener load-balancer-https" in text
     assert "```mermaid\nflowchart LR" in text
 

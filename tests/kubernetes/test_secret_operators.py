@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components.kubernetes.cluster_addons import OFF_KARPENTER_NODES
 from tools.harness.deploy_order import DependencyGraph
 from tools.harness.snapshot import unwrap
 
@@ -21,10 +22,16 @@ def test_the_operator_serves_namespaced_stores_only_and_pulls_nothing(aws_stack)
         # No ClusterSecretStore or ClusterExternalSecret could reach across namespaces; nothing is pushed.
         "processClusterStore": False, "processClusterExternalSecret": False,
         "processPushSecret": False, "processClusterPushSecret": False,
-        "webhook": {"failurePolicy": "Fail"},
+        "webhook": {"failurePolicy": "Fail", "affinity": OFF_KARPENTER_NODES},
         # No IRSA annotation: the controller itself may read nothing in Secrets Manager.
         "serviceAccount": {"create": True, "name": "external-secrets"},
+        # All three Deployments on the managed node group, never on a node Karpenter may consolidate away.
+        "affinity": OFF_KARPENTER_NODES, "certController": {"affinity": OFF_KARPENTER_NODES},
     }
+    assert OFF_KARPENTER_NODES["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]}]}
+    # Helm waits for the Deployments: the release waits for the nodes they run on.
+    assert DependencyGraph(aws_stack).waits_for(eso, aws_stack.one("aws:eks/nodeGroup:NodeGroup"))
 
 
 def test_reloader_watches_the_workloads_namespace_only(aws_stack):
@@ -38,7 +45,9 @@ def test_reloader_watches_the_workloads_namespace_only(aws_stack):
     assert values["ignoreConfigMaps"] is True and values["readOnlyRootFileSystem"] is True
     assert values["deployment"]["containerSecurityContext"] == {
         "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+    assert values["deployment"]["affinity"] == OFF_KARPENTER_NODES
     graph = DependencyGraph(aws_stack)
+    assert graph.waits_for(reloader, aws_stack.one("aws:eks/nodeGroup:NodeGroup"))
     [workloads_ns] = [n for n in aws_stack.all("kubernetes:core/v1:Namespace")
                       if n.inputs["metadata"]["name"] == namespace]
     assert graph.waits_for(reloader, workloads_ns)

@@ -12,6 +12,7 @@ the reason.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import warnings
@@ -68,8 +69,65 @@ def _root_administers_the_key(policy: dict, detail: Any) -> bool:
         s.get("Principal", {}).get("AWS"))) for s in policy["Statement"])
 
 
+def _statements(policy: dict) -> list[dict]:
+    statements = policy["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+# Karpenter's controller policy (components/kubernetes/node_autoscaling.py, upstream's
+# getting-started CloudFormation policy) manages the instance profiles of its nodes and passes their role.
+KARPENTER_IAM_ACTIONS = {"iam:PassRole", "iam:CreateInstanceProfile", "iam:TagInstanceProfile",
+                         "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+                         "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:ListInstanceProfiles"}
+
+
+def _karpenter_scoped_iam(policy: dict, detail: Any) -> bool:
+    """Only the instance-profile actions, every mutation conditioned on this cluster's tags, PassRole to named
+    roles and only to EC2."""
+    iam_statements = [s for s in _statements(policy) if any(a.startswith("iam:") for a in _listed(s["Action"]))]
+    for s in iam_statements:
+        actions = set(_listed(s["Action"]))
+        if not actions <= KARPENTER_IAM_ACTIONS:
+            return False
+        if "iam:PassRole" in actions:
+            passed = s.get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService")
+            if any("*" in r for r in _listed(s["Resource"])) or not passed or \
+                    not set(_listed(passed)) <= {"ec2.amazonaws.com", "ec2.amazonaws.com.cn"}:
+                return False
+        elif actions - {"iam:GetInstanceProfile", "iam:ListInstanceProfiles"} and \
+                not any("Tag/kubernetes.io/cluster/" in key for condition in s.get("Condition", {}).values()
+                        for key in condition):
+            return False
+    return bool(iam_statements)
+
+
+def _launch_resources_in_other_statements(policy: dict, detail: Any) -> bool:
+    """Each resource type RunInstances/CreateFleet needs that this statement lacks is allowed by another one."""
+    if not isinstance(detail, list):
+        return False
+    for item in detail:
+        if item["action"] not in ("ec2:RunInstances", "ec2:CreateFleet"):
+            return False
+        if not any(item["action"] in _listed(s["Action"]) and s["Effect"] == "Allow"
+                   and any(fnmatch.fnmatchcase(r, item["required_format"]) for r in _listed(s["Resource"]))
+                   for s in _statements(policy)):
+            return False
+    return True
+
+
+def _public_ssm_parameters(policy: dict, detail: Any) -> bool:
+    return isinstance(detail, list) and all(item["action"] == "ssm:GetParameter" for item in detail) and any(
+        re.fullmatch(r"arn:aws:ssm:[a-z0-9-]+::parameter/aws/service/\*", r)
+        for s in _statements(policy) if "ssm:GetParameter" in _listed(s["Action"]) for r in _listed(s["Resource"]))
+
+
 KEY = "aws:kms/key:Key"
 ROLE = "aws:iam/role:Role"
+INLINE = "aws:iam/rolePolicy:RolePolicy"
 EXCEPTIONS = (
     Excused((ROLE,), "assumeRolePolicy", "MALFORMED", _trust_without_resource,
                "a trust policy names no Resource by IAM's grammar (the role is the resource); parliament reads every "
@@ -83,6 +141,22 @@ EXCEPTIONS = (
     Excused((KEY,), "policy", "PERMISSIONS_MANAGEMENT_ACTIONS", _root_administers_the_key,
                "the account root's kms:* is KMS's own default key policy; without it IAM policies could not manage "
                "the key and Pulumi would lose it (KMS Developer Guide, key-policy-default)"),
+    # Karpenter (issue 14): its controller launches nodes with their own role and instance profile.
+    Excused((INLINE,), "policy", "PERMISSIONS_MANAGEMENT_ACTIONS", _karpenter_scoped_iam,
+               "Karpenter creates, tags and deletes its nodes' instance profiles and passes their role to EC2; every "
+               "such action is conditioned on this cluster's tags and PassRole names the node role only (Karpenter "
+               "getting-started CloudFormation policy, AllowScopedInstanceProfile*/AllowPassingInstanceRole)"),
+    Excused((INLINE,), "policy", "PRIVILEGE_ESCALATION", _karpenter_scoped_iam,
+               "iam:PassRole with ec2:RunInstances is what launching a node is; the role passed is the node role "
+               "alone and only to ec2.amazonaws.com, so no other role can be reached"),
+    Excused((INLINE,), "policy", "RESOURCE_MISMATCH", _launch_resources_in_other_statements,
+               "RunInstances and CreateFleet are authorised resource by resource across statements (IAM evaluates "
+               "each resource a request touches): Karpenter's policy allows images and subnets in one statement, "
+               "its tagged launch templates and instances in others, each with its own condition"),
+    Excused((INLINE,), "policy", "RESOURCE_MISMATCH", _public_ssm_parameters,
+               "AWS's public parameters (/aws/service/..., the EKS AMI ids Karpenter resolves) have no account in "
+               "their ARN, which parliament's pattern requires (Systems Manager User Guide, "
+               "parameter-store-public-parameters)"),
 )
 
 
@@ -142,9 +216,9 @@ def test_every_exception_is_still_needed(prod):
         result = analyze_policy_string(json.dumps(document.policy), include_community_auditors=True)
         for finding in result.findings:
             enhance_finding(finding)
-            used |= {e.issue for e in EXCEPTIONS if document.type in e.types and finding.issue == e.issue
+            used |= {i for i, e in enumerate(EXCEPTIONS) if document.type in e.types and finding.issue == e.issue
                      and e.applies(document.policy, finding.detail)}
-    assert used == {e.issue for e in EXCEPTIONS}
+    assert used == set(range(len(EXCEPTIONS)))
 
 
 @pytest.mark.parametrize("statement,issue", [
@@ -154,7 +228,7 @@ def test_every_exception_is_still_needed(prod):
     ({"Effect": "Allow", "Action": "sqs:SendMesage", "Resource": "*"}, "UNKNOWN_ACTION"),
 ])
 def test_a_weak_or_wrong_document_is_caught_through_the_same_filter(statement, issue):
-    for type_, key in (("aws:iam/rolePolicy:RolePolicy", "policy"), (ROLE, "assumeRolePolicy")):
+    for type_, key in ((INLINE, "policy"), (ROLE, "assumeRolePolicy")):
         document = Document(f"{type_} synthetic", type_, key, {"Version": "2012-10-17", "Statement": [statement]})
         assert issue in {found for found, _ in findings(document)}
 
@@ -168,3 +242,19 @@ def test_an_exception_is_narrow():
         Document("role", ROLE, "assumeRolePolicy", trust))
     assert "MALFORMED" in {issue for issue, _ in findings(Document("inline", "aws:iam/rolePolicy:RolePolicy",
                                                                   "policy", trust))}
+
+
+@pytest.mark.parametrize("statements,issue", [
+    # PassRole to any role: not Karpenter's scoped policy, so still a finding.
+    ([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+      {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}], "PRIVILEGE_ESCALATION"),
+    # RunInstances on launch templates only, with nothing else allowing the images and subnets it needs.
+    ([{"Effect": "Allow", "Action": "ec2:RunInstances",
+       "Resource": "arn:aws:ec2:ap-northeast-2:*:launch-template/*"}], "RESOURCE_MISMATCH"),
+    # A parameter of this account is not a public one.
+    ([{"Effect": "Allow", "Action": "ssm:GetParameter",
+       "Resource": "arn:aws:ssm:ap-northeast-2::secret/x"}], "RESOURCE_MISMATCH"),
+])
+def test_the_karpenter_exceptions_are_narrow(statements, issue):
+    document = Document("inline", INLINE, "policy", {"Version": "2012-10-17", "Statement": statements})
+    assert issue in {found for found, _ in findings(document)}

@@ -92,10 +92,24 @@ def workloads_of(snap: Snapshot) -> list[Workload]:
     return sorted(found, key=lambda w: w.name)
 
 
-# What each controller chart's values call its replica count, and where its requests sit.
-CHART_PODS = {"karpenter": ("replicas", ("controller", "resources", "requests")),
-              "metrics-server": ("replicas", ("resources", "requests")),
-              "aws-load-balancer-controller": ("replicaCount", ("resources", "requests"))}
+# What each controller chart's values call its replica count, and where its requests sit: one
+# (replicas path, requests path) per Deployment the chart runs.
+CHART_PODS = {"karpenter": ((("replicas",), ("controller", "resources", "requests")),),
+              "metrics-server": ((("replicas",), ("resources", "requests")),),
+              "aws-load-balancer-controller": ((("replicaCount",), ("resources", "requests")),),
+              # external-secrets chart 2.9.0 values.yaml: the controller, its webhook and its cert controller.
+              "external-secrets": ((("replicaCount",), ("resources", "requests")),
+                                   (("webhook", "replicaCount"), ("webhook", "resources", "requests")),
+                                   (("certController", "replicaCount"), ("certController", "resources", "requests"))),
+              # reloader chart 2.2.16 values.yaml: reloader.deployment.replicas and .resources.
+              "reloader": ((("reloader", "deployment", "replicas"),
+                            ("reloader", "deployment", "resources", "requests")),)}
+
+
+def _value(values: dict, path: tuple[str, ...], default: Any) -> Any:
+    for key in path:
+        values = values.get(key, {}) if isinstance(values, dict) else {}
+    return values if values != {} else default
 CHARTS_WITHOUT_PODS = ("karpenter-crd",)
 
 
@@ -114,12 +128,12 @@ def system_pods_of(snap: Snapshot) -> capacity.SystemPods:
             daemonsets[chart] = capacity.UNKNOWN_ADDON_DAEMONSET
             assumed.append(chart)
             continue
-        replicas_key, path = CHART_PODS[chart]
-        wanted: Any = values
-        for key in path:
-            wanted = wanted.get(key, {})
-        controllers[chart] = capacity.requests(wanted.get("cpu", 0), wanted.get("memory", 0)) * int(
-            values.get(replicas_key, 1))
+        total = capacity.Resources()
+        for replicas_path, requests_path in CHART_PODS[chart]:
+            wanted = _value(values, requests_path, {})
+            total = total + capacity.requests(wanted.get("cpu", 0), wanted.get("memory", 0)) * int(
+                _value(values, replicas_path, 1))
+        controllers[chart] = total
     for daemonset in snap.all("kubernetes:apps/v1:DaemonSet"):
         inputs = _inputs(daemonset)
         daemonsets[inputs["metadata"]["name"]] = _pod_request(inputs["spec"]["template"]["spec"])
