@@ -38,8 +38,10 @@ venv: $(VENV)/.installed
 lint: venv
 	$(BIN)/ruff check .
 
+# Test files run on every core (pytest-xdist): one file's session fixtures stay in one worker.
+TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 define require_stack
 	@if [ -z "$(STACK)" ]; then echo "error: say which stack, e.g. make $(1) STACK=staging (stacks: $(STACKS))" >&2; exit 2; fi
