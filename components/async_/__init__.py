@@ -4,7 +4,8 @@ The ticket-events FIFO queue and its policy, ticket-service's internal API, the 
 """
 
 from components.async_.internal_api import InternalApi, InternalApiArgs
-from components.async_.queue import Queue, QueueAccess, QueueAccessArgs, QueueArgs
+from components.async_.queue import Queue, QueueArgs
+from components.async_.queue_access import QueueAccess, QueueAccessArgs
 from components.async_.worker import Worker, WorkerArgs
 
 __all__ = ["InternalApi", "InternalApiArgs", "Queue", "QueueAccess", "QueueAccessArgs", "QueueArgs", "Worker",

@@ -59,6 +59,9 @@ class TicketServer:
                     status = owner._behave(str(body.get("userId", "")))
                 call.status = status
                 payload = json.dumps({"ok": 200 <= status < 300}).encode()
+                # Stamped before the answer leaves: the worker may act on the answer at once,
+                # so a stamp taken after sending could still be missing when a test reads it.
+                call.finished = time.monotonic()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -67,7 +70,6 @@ class TicketServer:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
-                call.finished = time.monotonic()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
