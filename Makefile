@@ -7,7 +7,7 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all render-diff preflight preview up bench clean local-up local-down policy-test set-image urns docs real-servers
+.PHONY: help venv test lint render render-all render-diff preflight preview up up-infra bench clean local-up local-down policy-test set-image urns docs real-servers
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
@@ -17,6 +17,8 @@ help:
 	@echo "make preflight STACK=<stack> refuse invalid config or placeholder values (preview and up run it first)"
 	@echo "make preview STACK=<stack> pulumi preview (needs the Pulumi CLI, a backend and cloud credentials)"
 	@echo "make up STACK=<stack>     pulumi up (same requirements)"
+	@echo "make up-infra STACK=<stack> first deploy, step 1: pulumi up without the Deployments (writes the override"
+	@echo "                          into Pulumi.<stack>.yaml; step 3: pulumi config rm --path tiketi:workloads.deployServices)"
 	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
 	@echo "make policy-test          the policy pack's tests in its own venv (policy/venv)"
 	@echo "make set-image STACK=<stack> SERVICE=<service> TAG=<tag>   promote an image tag in Pulumi.<stack>.yaml"
@@ -83,6 +85,16 @@ up: venv
 	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
 	$(call require_pulumi)
 	pulumi up --stack $(STACK) --policy-pack policy
+
+# First deploy, step 1 (docs/operations.md#2-first-deploy): everything but the Deployments.
+# --config-path makes Pulumi read `workloads.deployServices` as a path into the tiketi:workloads
+# object; without it `-c` writes a literal top-level key the config parser refuses (pulumi/pulumi
+# sdk/go/common/resource/config/map.go: parseKeyPath, adjustObjectValue turns "false" into a bool).
+up-infra: venv
+	$(call require_stack,up-infra)
+	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
+	$(call require_pulumi)
+	pulumi up --stack $(STACK) --policy-pack policy --config-path -c tiketi:workloads.deployServices=false
 
 bench: venv
 	$(BIN)/python -m tests.benchmarks.bench_lambdas
