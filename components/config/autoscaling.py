@@ -147,7 +147,7 @@ class AutoscalingSettings(Section):
         default="3.13.1", description="metrics-server Helm chart (3.13.1 is app 0.8.1: 0.8.x serves Kubernetes "
                                       "1.31+, 0.9 needs 1.34)")
     karpenter_chart: VersionString = Field(default="1.14.1", description="Karpenter and karpenter-crd Helm charts "
-                                                                         "(Kubernetes 1.33 needs 1.5 or later)")
+                                                                         "(Kubernetes 1.35 needs 1.9 or later)")
     karpenter_cpu: CpuQuantity = Field(default="1", description="Karpenter controller CPU request and limit, per "
                                                                 "replica (two replicas, on the fixed node group)")
     karpenter_memory: MemoryQuantity = Field(default="1Gi",

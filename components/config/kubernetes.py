@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.config import eks_versions
 from components.config.base import KeyProblemError, RetentionDays, Section, VersionString, allowed, did_you_mean
 from components.config.catalog import EKS_NODE_INSTANCE_TYPES, check_instance_class
 
@@ -57,8 +58,16 @@ class AccessEntrySettings(Section):
 class ClusterSettings(Section):
     """``tiketi:cluster``: the EKS cluster and its managed node group (staging, prod)."""
 
-    version: VersionString = Field(default="1.33", description="EKS Kubernetes version",
-                                   json_schema_extra=allowed("quoted `1.30` to `1.35`"))
+    # 1.35: in standard support until 2027-03-27; the pins that run it: eks_versions.py's docstring.
+    version: VersionString = Field(default="1.35", description="EKS Kubernetes version",
+                                   json_schema_extra=allowed("quoted `1.32` to `1.35` (the ones whose extended support "
+                                                             "has not ended: eks_versions.py); past standard "
+                                                             "support only with supportType EXTENDED"))
+    # The API default is EXTENDED (CloudFormation AWS::EKS::Cluster UpgradePolicy): silently $0.60/h.
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD", description="EKS upgrade policy: STANDARD upgrades the control plane automatically when "
+                                        "its version leaves standard support; EXTENDED keeps it up to 12 more months "
+                                        "at the extended-support price ($0.60 instead of $0.10 per cluster hour)")
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(
         default=[], description="who may reach the API server from outside the VPC (CI, VPN); empty: private only",
         json_schema_extra=allowed("list of IPv4 CIDRs, not 0.0.0.0/0"))
@@ -96,8 +105,15 @@ class ClusterSettings(Section):
     @field_validator("version")
     @classmethod
     def _eks_version(cls, version: str) -> str:
-        if not re.fullmatch(r"1\.(3[0-5])", version):
-            raise ValueError("is not a supported EKS version; expected 1.30 to 1.35")
+        on = eks_versions.today()
+        choices = ", ".join(eks_versions.creatable(on))
+        if version not in eks_versions.LIFECYCLE:
+            raise ValueError(f"is not an EKS version with known support dates; expected one of {choices} "
+                             "(dates in components/config/eks_versions.py)")
+        if eks_versions.phase(version, on) == "ended":
+            ended = eks_versions.LIFECYCLE[version].extended_ends
+            raise ValueError(f"has reached the end of EKS extended support on {ended}: EKS creates no cluster at it "
+                             f"and upgrades existing ones; expected one of {choices}")
         return version
 
     @field_validator("public_access_cidrs")
@@ -138,6 +154,21 @@ class ClusterSettings(Section):
                 "tiketi:cluster.accessEntries", {name: e.access for name, e in self.access_entries.items()},
                 "must give at least one principal cluster-admin access: the cluster has no creator entry, so "
                 "the identity running Pulumi needs one to apply the Kubernetes objects")
+        return self
+
+    @model_validator(mode="after")
+    def _support(self) -> ClusterSettings:
+        on = eks_versions.today()
+        if self.support_type == "STANDARD" and eks_versions.phase(self.version, on) == "extended":
+            # EKS User Guide, "Disable extended support": "You can only disable extended support for
+            # clusters on standard support."
+            ended = eks_versions.LIFECYCLE[self.version].standard_ends
+            raise KeyProblemError(
+                "tiketi:cluster.version", self.version,
+                f"left EKS standard support on {ended} and tiketi:cluster.supportType is STANDARD, which EKS "
+                f"allows only for versions in standard support; expected one of "
+                f"{', '.join(eks_versions.in_standard_support(on))}, or set supportType to EXTENDED to pay "
+                "$0.60 instead of $0.10 per cluster hour")
         return self
 
     @model_validator(mode="after")

@@ -110,6 +110,9 @@ class Cluster(Component):
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)),
             access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API",
                                                           bootstrap_cluster_creator_admin_permissions=False),
+            # Unset, the API default EXTENDED bills $0.60/h once the version leaves standard support
+            # (CloudFormation AWS::EKS::Cluster UpgradePolicy); tiketi:cluster.supportType decides.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=settings.support_type),
             # EKS creates /aws/eks/<name>/cluster itself (without retention) if it does not exist yet.
             opts=self._child(depends_on=[log_group, *role_policies], protect=args.protect,
                              delete_before_replace=True),

@@ -82,6 +82,7 @@ VALIDATOR_TESTS = {
     "ClusterSettings._no_open_endpoint": test_kubernetes.test_api_server_open_to_the_internet_is_refused,
     "ClusterSettings._real_instance_types": test_kubernetes.test_node_instance_types_must_exist,
     "ClusterSettings._sizes": test_kubernetes.test_desired_size_must_lie_between_min_and_max,
+    "ClusterSettings._support": test_kubernetes.test_a_version_in_extended_support_needs_support_type_extended,
     "ClusterSettings._entry_names": test_kubernetes.test_entry_names_become_resource_names_so_they_are_simple,
     "ClusterSettings._access": test_kubernetes.test_the_same_principal_twice_is_refused_before_eks_says_409,
     "AccessEntrySettings._iam_arn": test_kubernetes.test_principals_are_iam_role_or_user_arns,

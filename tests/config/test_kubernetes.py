@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from components.config import parse_stack_config
+from components.config import eks_versions, parse_stack_config
 from components.config.errors import HIDDEN
 from components.config.kubernetes import check_image_tag
 from tests.support.config import CLUSTER, KIND, WORKLOADS, aws_config, parse, parse_aws, problem_with, problems_of
@@ -16,8 +18,9 @@ def test_prod_cluster_config():
     # A small fixed group for the controllers (one node per zone); Karpenter adds the services' nodes.
     config = parse("prod")
     cluster = config.cluster
-    assert (cluster.version, cluster.instance_types, cluster.ami_type) == ("1.33", ["m7g.large"],
+    assert (cluster.version, cluster.instance_types, cluster.ami_type) == ("1.35", ["m7g.large"],
                                                                           "AL2023_ARM_64_STANDARD")
+    assert cluster.support_type == "STANDARD"
     assert (cluster.capacity_type, cluster.min_size, cluster.desired_size, cluster.max_size) == (
         "ON_DEMAND", 3, 3, 6)
     assert [str(c) for c in cluster.public_access_cidrs] == ["203.0.113.0/24"]
@@ -31,19 +34,75 @@ def test_staging_cluster_keeps_its_controllers_on_demand_on_fewer_nodes():
     assert cluster.instance_types == ["m7g.large"]
 
 
+# The review's day (2026-11-28): 1.30 and 1.31 have left extended support, 1.32 and 1.33 are in it,
+# 1.34 and 1.35 in standard support (components/config/eks_versions.py).
+REVIEW_DAY = date(2026, 11, 28)
+
+
+@pytest.fixture
+def on_review_day(monkeypatch):
+    monkeypatch.setattr(eks_versions, "today", lambda: REVIEW_DAY)
+
+
 @pytest.mark.parametrize("version", ["1.29", "1.36", "2.0"])
-def test_eks_version_range(version):  # ClusterSettings._eks_version
+def test_eks_version_range(version, on_review_day):  # ClusterSettings._eks_version
     assert problem_with("cluster", version=version) == (
-        f'tiketi:cluster.version: "{version}" is not a supported EKS version; expected 1.30 to 1.35')
+        f'tiketi:cluster.version: "{version}" is not an EKS version with known support dates; expected one of '
+        "1.32, 1.33, 1.34, 1.35 (dates in components/config/eks_versions.py)")
 
 
-def test_eks_version_written_as_a_yaml_number_says_to_quote_it():
+@pytest.mark.parametrize(("version", "ended"), [("1.30", "2026-07-23"), ("1.31", "2026-11-26")])
+def test_a_version_past_extended_support_is_refused(version, ended, on_review_day):  # ClusterSettings._eks_version
+    assert problem_with("cluster", version=version, supportType="EXTENDED") == (
+        f'tiketi:cluster.version: "{version}" has reached the end of EKS extended support on {ended}: EKS creates no '
+        "cluster at it and upgrades existing ones; expected one of 1.32, 1.33, 1.34, 1.35")
+
+
+def test_the_day_before_extended_support_ends_the_version_is_still_accepted(monkeypatch):
+    monkeypatch.setattr(eks_versions, "today", lambda: date(2026, 11, 25))
+    assert parse_aws(**{"tiketi:cluster": {**CLUSTER, "version": "1.31", "supportType": "EXTENDED"}}
+                     ).cluster.version == "1.31"
+
+
+@pytest.mark.parametrize(("version", "left"), [("1.32", "2026-03-23"), ("1.33", "2026-07-29")])
+def test_a_version_in_extended_support_needs_support_type_extended(version, left, on_review_day):
+    # ClusterSettings._support
+    assert problem_with("cluster", version=version) == (
+        f'tiketi:cluster.version: "{version}" left EKS standard support on {left} and tiketi:cluster.supportType is '
+        "STANDARD, which EKS allows only for versions in standard support; expected one of 1.34, 1.35, or set "
+        "supportType to EXTENDED to pay $0.60 instead of $0.10 per cluster hour")
+    extended = parse_aws(**{"tiketi:cluster": {**CLUSTER, "version": version, "supportType": "EXTENDED"}}).cluster
+    assert (extended.version, extended.support_type) == (version, "EXTENDED")
+
+
+def test_the_default_version_is_in_standard_support_with_the_standard_policy(on_review_day):
+    cluster = parse_aws().cluster
+    assert (cluster.version, cluster.support_type) == ("1.35", "STANDARD")
+    assert eks_versions.phase("1.35", REVIEW_DAY) == "standard"
+
+
+def test_support_type_allows_only_the_two_eks_values(on_review_day):
+    assert problem_with("cluster", supportType="LONG") == (
+        'tiketi:cluster.supportType: "LONG" is not allowed; expected "STANDARD" or "EXTENDED"')
+
+
+def test_the_committed_stacks_are_in_standard_support_today():
+    # The real calendar, on purpose: this fails on the day a committed version leaves standard support
+    # (1.35: 2027-03-27), which is when `pulumi up` would start refusing it (supportType STANDARD).
+    for stack in ("staging", "prod"):
+        version = parse(stack).cluster.version
+        assert eks_versions.phase(version, eks_versions.today()) == "standard", (stack, version)
+
+
+def test_eks_version_written_as_a_yaml_number_says_to_quote_it(on_review_day):
     # `version: 1.30` arrives as 1.3: without this check it would be refused as "1.3", a version
     # nobody wrote.
     assert problem_with("cluster", version=1.3) == (
         "tiketi:cluster.version: 1.3 is a YAML number, not a version string: YAML reads an unquoted 1.30 as 1.3 "
         'and 7.10 as 7.1; put the version in quotes as you mean it, e.g. "1.30"')
-    assert parse_aws(**{"tiketi:cluster": {**CLUSTER, "version": "1.30"}}).cluster.version == "1.30"
+    # Quoted, "1.30" is read as 1.30 (and refused for its date, not its spelling).
+    assert problem_with("cluster", version="1.30", supportType="EXTENDED").startswith(
+        'tiketi:cluster.version: "1.30" has reached the end of EKS extended support on 2026-07-23')
 
 
 def test_api_server_open_to_the_internet_is_refused():  # ClusterSettings._no_open_endpoint

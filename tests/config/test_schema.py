@@ -36,7 +36,9 @@ def test_what_a_field_allows_in_words():
     assert keys["capacityType"].allowed == "`ON_DEMAND` \\| `SPOT`"
     assert keys["minSize"].allowed == "≥ 1"
     assert keys["logRetentionDays"].allowed.startswith("CloudWatch Logs retention days")
-    assert keys["version"].allowed == "quoted `1.30` to `1.35`"  # the field's own words win
+    # the field's own words win
+    assert keys["version"].allowed == ("quoted `1.32` to `1.35` (the ones whose extended support has not ended: "
+                                       "eks_versions.py); past standard support only with supportType EXTENDED")
     assert describe_type(bool) == "`true` \\| `false`"
     assert {k.path: k.allowed for k in leaf_keys(CacheSettings)}["nodes"] == "1–6"
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import re
+from datetime import date
 
 import pytest
 import yaml
 
+from components.config import eks_versions
 from tests.conftest import AWS_STACKS, STACKS, snapshot_of
 from tools.harness import inventory
 from tools.harness.mock_engine import ROOT, run_program
@@ -102,6 +104,39 @@ def test_an_instance_class_changed_in_the_stack_file_moves_the_estimate(staging)
     delta = cost.total(cost.estimate(doc_of(bigger))) - cost.total(cost.estimate(doc_of(staging)))
     assert database["multiAz"] is False
     assert delta == pytest.approx(expected, abs=0.011)
+
+
+REVIEW_DAY = date(2026, 11, 28)  # 1.33 in extended support since 2026-07-29, 1.35 in standard support
+
+
+def test_the_control_plane_is_priced_at_the_standard_rate_in_standard_support(prod, monkeypatch):
+    monkeypatch.setattr(eks_versions, "today", lambda: REVIEW_DAY)
+    plane = line(cost.estimate(doc_of(prod)), "cluster-eks", "EKS control plane")
+    assert (plane.what, plane.quantity, plane.monthly) == ("EKS control plane", f"{HOURS} h", 73.0)
+
+
+def test_a_version_in_extended_support_is_priced_at_the_extended_rate(staging, monkeypatch):
+    """End to end: 1.33 with supportType EXTENDED on the review day costs $0.60 instead of $0.10 an hour."""
+    monkeypatch.setattr(eks_versions, "today", lambda: REVIEW_DAY)
+    cluster = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())["config"]["tiketi:cluster"]
+    old = Snapshot(run_program("staging", {"tiketi:cluster": json.dumps({**cluster, "version": "1.33",
+                                                                          "supportType": "EXTENDED"})}))
+    lines = cost.estimate(doc_of(old))
+    plane = line(lines, "cluster-eks", "EKS control plane")
+    assert (plane.what, plane.monthly, plane.assumption) == (
+        "EKS control plane 1.33 (extended support)", 438.0, "1.33 left standard support on 2026-07-29")
+    assert cost.total(lines) - cost.total(cost.estimate(doc_of(staging))) == pytest.approx(365.0, abs=0.011)
+
+
+def test_a_standard_policy_is_priced_at_the_standard_rate_after_standard_support_ends(prod, monkeypatch):
+    # EKS upgrades a STANDARD cluster at the end of standard support instead of billing extended support.
+    monkeypatch.setattr(eks_versions, "today", lambda: date(2027, 4, 1))
+    doc = doc_of(prod)
+    [cluster] = [e for e in doc["resources"] if e["type"] == "aws:eks/cluster:Cluster"]
+    assert (cluster["inputs"]["version"], cluster["inputs"]["upgradePolicy"]) == ("1.35", {"supportType": "STANDARD"})
+    assert line(cost.estimate(doc), "cluster-eks", "EKS control plane").monthly == 73.0
+    cluster["inputs"]["upgradePolicy"] = {"supportType": "EXTENDED"}
+    assert line(cost.estimate(doc), "cluster-eks", "EKS control plane").monthly == 438.0
 
 
 def test_the_local_stack_costs_nothing(local):

@@ -13,7 +13,9 @@ from tools.harness.fake_cloud import ACCOUNT_ID
 
 def test_control_plane(aws_stack):
     cluster = aws_stack.one("aws:eks/cluster:Cluster")
-    assert cluster.inputs["name"] == f"tiketi-{aws_stack.stack}" and cluster.inputs["version"] == "1.33"
+    assert cluster.inputs["name"] == f"tiketi-{aws_stack.stack}" and cluster.inputs["version"] == "1.35"
+    # Explicit: the API default EXTENDED would bill $0.60/h once 1.35 leaves standard support (review M1).
+    assert cluster.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
     vpc = cluster.inputs["vpcConfig"]
     assert sorted(vpc["subnetIds"]) == sorted(aws_stack.outputs["appSubnetIds"])
     assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, True)
@@ -33,7 +35,7 @@ def test_node_group(stack, types, capacity, sizes, request):
     snap = request.getfixturevalue(stack)
     nodes = snap.one("aws:eks/nodeGroup:NodeGroup")
     assert (nodes.inputs["instanceTypes"], nodes.inputs["capacityType"]) == (types, capacity)
-    assert nodes.inputs["version"] == "1.33"  # nodes follow the control plane
+    assert nodes.inputs["version"] == "1.35"  # nodes follow the control plane
     scaling = nodes.inputs["scalingConfig"]
     assert (scaling["minSize"], scaling["desiredSize"], scaling["maxSize"]) == sizes
     assert sorted(nodes.inputs["subnetIds"]) == sorted(snap.outputs["appSubnetIds"])

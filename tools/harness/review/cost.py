@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from components.config import eks_versions
 from tools.harness.summary import Layout
 
 PRICES = Path(__file__).with_name("prices.yaml")
@@ -150,7 +151,12 @@ def _msk_cluster(p: Pricer, e: dict[str, Any]) -> Lines:
 
 
 def _eks_cluster(p: Pricer, e: dict[str, Any]) -> Lines:
-    yield "EKS control plane", f"{p.hours} h", p.hours * p.price("eks_cluster_hour"), ""
+    version, policy = e["inputs"].get("version") or "", e["inputs"].get("upgradePolicy") or {}  # unset: EXTENDED
+    if left := eks_versions.extended_since(version, policy.get("supportType", "EXTENDED"), eks_versions.today()):
+        yield (f"EKS control plane {version} (extended support)", f"{p.hours} h",
+               p.hours * p.price("eks_cluster_extended_hour"), f"{version} left standard support on {left}")
+    else:
+        yield "EKS control plane", f"{p.hours} h", p.hours * p.price("eks_cluster_hour"), ""
 
 
 def _node_group(p: Pricer, e: dict[str, Any]) -> Lines:
