@@ -19,9 +19,10 @@ class KindSettings(Section):
     context: str = Field(default="kind-tiketi", description="kubeconfig context of the kind cluster")
 
 
-# EKS access policies an access entry may get, at cluster scope. Write access is what CI needs
-# even to preview: the Kubernetes provider previews with server-side-apply dry runs, which the
-# API server authorises like the write itself.
+# EKS access policies an access entry may get, at cluster scope. Pulumi's deploy identity needs
+# cluster-admin; a preview works with view: the Kubernetes provider's server-side-apply dry run is
+# authorised like the write, and on Forbidden it falls back to a client-side preview
+# (pulumi-kubernetes provider.go Create/Update, pulumi/pulumi-kubernetes#2419).
 ACCESS_POLICIES = {
     "cluster-admin": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
     "view": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
@@ -40,7 +41,8 @@ class AccessEntrySettings(Section):
         json_schema_extra=allowed("IAM role or user ARN with its path (not an sts assumed-role ARN)"))
     access: Literal["cluster-admin", "view"] = Field(
         default="cluster-admin",
-        description="AmazonEKSClusterAdminPolicy (Pulumi and CI need it) or AmazonEKSViewPolicy, at cluster scope")
+        description="AmazonEKSClusterAdminPolicy (whoever runs `pulumi up`) or AmazonEKSViewPolicy (pull-request "
+                    "previews: enough, they fall back to a client-side diff), at cluster scope")
 
     @field_validator("principal_arn")
     @classmethod

@@ -185,12 +185,16 @@ def test_an_sso_role_path_is_kept_and_cluster_admin_is_the_default():
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_committed_stacks_give_ci_write_access(stack):
+def test_committed_stacks_give_deploys_write_access_and_previews_view(stack):
     entries = parse(stack).cluster.access_entries
     assert sorted(entries) == ["ci-deploy", "ci-preview", "platform-admins"]
-    # Previews are server-side-apply dry runs, which the API server authorises like writes.
-    assert {name: e.access for name, e in entries.items()} == dict.fromkeys(entries, "cluster-admin")
+    # Pull-request previews run unreviewed code: view only (their server-side dry runs fall back to
+    # client-side previews); whoever runs `pulumi up` needs cluster-admin (review M2).
+    assert {name: e.access for name, e in entries.items()} == {
+        "ci-deploy": "cluster-admin", "ci-preview": "view", "platform-admins": "cluster-admin"}
+    assert entries["ci-preview"].policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
     assert entries["ci-deploy"].principal_arn.endswith(f"role/tiketi-ci-deploy-{stack}")
+    assert entries["ci-preview"].principal_arn.endswith(f"role/tiketi-ci-preview-{stack}")  # one role per stack
 
 
 def test_prod_workloads_follow_the_spec_tables():

@@ -33,7 +33,7 @@ def test_prod_is_refused_with_every_placeholder_key_named(capsys):
     named = [line.removeprefix("  - ").split(": ")[0] for line in err.splitlines()[1:]]
     assert named == PROD_PLACEHOLDER_KEYS
     assert ('  - tiketi:cluster.accessEntries.ci-preview.principalArn: "arn:aws:iam::123456789012:role/'
-            'tiketi-ci-preview" names the documentation account 123456789012') in err
+            'tiketi-ci-preview-prod" names the documentation account 123456789012') in err
     assert '  - tiketi:cluster.publicAccessCidrs[0]: "203.0.113.0/24" is in the documentation range' in err
 
 

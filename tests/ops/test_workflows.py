@@ -221,7 +221,21 @@ def test_pull_requests_preview_both_aws_stacks_with_the_policy_pack():
     assert pulumi["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
     assert pulumi["with"]["secrets-provider"] == "${{ vars.PULUMI_SECRETS_PROVIDER }}"
     [aws] = [s for s in preview["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
-    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    # One role per stack (review M2): the prod role is never handed to the staging job.
+    assert aws["with"]["role-to-assume"] == (
+        "${{ matrix.stack == 'prod' && vars.AWS_PREVIEW_ROLE_ARN_PROD || vars.AWS_PREVIEW_ROLE_ARN_STAGING }}")
+
+
+def test_each_preview_runs_in_its_stacks_environment_so_prod_waits_for_a_reviewer():
+    # The preview runs the pull request's code with the preview role: prod's job runs in the protected
+    # environment preview-prod (required reviewers, docs/operations.md) and its OIDC subject names it,
+    # which is what the prod preview role's trust policy admits.
+    preview = load(ROOT / ".github/workflows/pull-request.yml")["jobs"]["preview"]
+    assert preview["environment"] == "preview-${{ matrix.stack }}"
+    assert preview["strategy"]["matrix"] == {"stack": ["staging", "prod"]}
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    assert "`preview-prod` (Settings → Environments → New environment): tick **Required reviewers**" in guide
+    assert "`repo:<owner>/<repo>:environment:preview-prod`" in guide
 
 
 def test_deploy_goes_staging_then_protected_prod_then_notifies():

@@ -82,7 +82,8 @@ def test_every_access_entry_is_explicit_and_keyed_by_its_name(aws_stack):
     for key, entry in entries.items():
         assert by_name[f"cluster-access-{key}"].inputs["principalArn"] == entry["principalArn"]
         association = associations[f"cluster-access-{key}"]
-        assert association.inputs["policyArn"].endswith("AmazonEKSClusterAdminPolicy")
+        policy = "AmazonEKSViewPolicy" if key == "ci-preview" else "AmazonEKSClusterAdminPolicy"
+        assert association.inputs["policyArn"] == f"arn:aws:eks::aws:cluster-access-policy/{policy}"
         assert association.inputs["accessScope"] == {"type": "cluster"}
     [provider] = aws_stack.providers("kubernetes")
     assert {a.urn for a in associations.values()} <= set(provider.all_dependencies)
