@@ -167,6 +167,14 @@ class CacheSettings(Section):
     multi_az: bool = Field(default=True, description="Multi-AZ with automatic failover; needs 2 or more nodes")
     transit_encryption: bool = Field(default=True, description="TLS between clients and the cache")
     auth_token: bool = Field(default=True, description="require the generated AUTH token; needs transitEncryption")
+    # ElastiCache ModifyReplicationGroup AuthTokenUpdateStrategy: "ROTATE - default … SET - allowed only
+    # after ROTATE"; DELETE (moving to RBAC) is not offered. The provider sends it with the current token
+    # whenever the token or this value changes (terraform-provider-aws replication_group.go,
+    # d.HasChanges("auth_token", "auth_token_update_strategy")), so ROTATE -> SET revokes the old token.
+    auth_token_update_strategy: Literal["ROTATE", "SET"] = Field(
+        default="ROTATE", description="how a changed AUTH token is applied: ROTATE keeps the old token valid next to "
+                                      "the new one; SET, once the services use the new one, revokes the old "
+                                      "(docs/operations.md, secret rotation)")
     snapshot_retention_days: int = Field(default=7, ge=0, le=35, description="daily snapshots kept (0: none)")
     final_snapshot: bool = Field(default=True, description="take a snapshot when the replication group is deleted")
     log_retention_days: RetentionDays = Field(default=30, description="slow-log and engine-log groups")
@@ -196,6 +204,11 @@ class CacheSettings(Section):
                 "tiketi:cache.authToken", True,
                 "needs tiketi:cache.transitEncryption: ElastiCache accepts an AUTH token only with in-transit "
                 "encryption",
+            )
+        if self.auth_token_update_strategy == "SET" and not self.auth_token:  # noqa: S105 (a strategy name)
+            raise KeyProblemError(
+                "tiketi:cache.authTokenUpdateStrategy", "SET",
+                "needs tiketi:cache.authToken: without a token there is nothing to set; expected ROTATE (the default)",
             )
         return self
 

@@ -83,7 +83,9 @@ def may_be_secret(key: str, value: Any, secret_keys: Collection[str] = ()) -> bo
     if top_level_key(key) in secret_keys:
         return True
     texts = list(_strings(value))
-    if texts and _SECRET_KEY_NAME.search(key.rsplit(".", 1)[-1].rsplit(":", 1)[-1]):
+    name = key.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+    # authTokenUpdateStrategy names how a token is applied (ROTATE/SET), not a token: its value is shown.
+    if texts and _SECRET_KEY_NAME.search(name) and not name.endswith("UpdateStrategy"):
         return True
     return any(looks_like_credential(text) for text in texts)
 

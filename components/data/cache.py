@@ -96,8 +96,9 @@ class Cache(Component):
             at_rest_encryption_enabled=True,
             transit_encryption_enabled=settings.transit_encryption,
             auth_token=args.auth_token if settings.auth_token else None,
-            # A new token is added next to the old one, so clients keep working while they pick it up.
-            auth_token_update_strategy="ROTATE" if settings.auth_token else None,
+            # ROTATE adds a new token next to the old one, so clients keep working while they pick it up;
+            # SET (config, after the services restarted) then revokes the old one (docs/operations.md).
+            auth_token_update_strategy=settings.auth_token_update_strategy if settings.auth_token else None,
             maintenance_window="sun:05:00-sun:07:00",
             snapshot_window="03:00-05:00",
             snapshot_retention_limit=settings.snapshot_retention_days,

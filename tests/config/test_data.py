@@ -93,6 +93,24 @@ def test_auth_token_without_transit_encryption_is_a_clear_error():  # CacheSetti
         "only with in-transit encryption")
 
 
+def test_auth_token_update_strategy_defaults_to_rotate_and_allows_set():
+    assert parse_aws().cache.auth_token_update_strategy == "ROTATE"
+    assert parse_aws(**{"tiketi:cache": {**CACHE, "authTokenUpdateStrategy": "SET"}}).cache.auth_token_update_strategy \
+        == "SET"
+
+
+def test_auth_token_update_strategy_refuses_delete():
+    # DELETE is ElastiCache's move to RBAC, not a rotation step.
+    assert problem_with("cache", authTokenUpdateStrategy="DELETE") == (
+        'tiketi:cache.authTokenUpdateStrategy: "DELETE" is not allowed; expected "ROTATE" or "SET"')
+
+
+def test_set_without_an_auth_token_is_a_clear_error():  # CacheSettings._consistent
+    assert problem_with("cache", authToken=False, authTokenUpdateStrategy="SET") == (
+        'tiketi:cache.authTokenUpdateStrategy: "SET" needs tiketi:cache.authToken: without a token there is nothing '
+        "to set; expected ROTATE (the default)")
+
+
 def test_unknown_cache_engine_version_family():  # CacheSettings._consistent
     valkey = parse_aws(**{"tiketi:cache": {**CACHE, "engine": "valkey", "engineVersion": "8.0"}})
     assert valkey.cache.parameter_group_family == "valkey8"

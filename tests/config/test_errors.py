@@ -131,3 +131,9 @@ def test_key_names_that_say_secret_hide_their_text_values():
     assert describe("x", "aws:secretKey") == HIDDEN
     assert describe(True, "tiketi:cache.authToken") == "true"  # a switch, not a secret
     assert describe(None, "tiketi:edge.albCertificateArn") == "(not set)"
+
+
+def test_an_update_strategy_is_a_setting_not_a_secret():
+    # tiketi:cache.authTokenUpdateStrategy (ROTATE/SET) names how a token is applied: shown in errors.
+    assert describe("DELETE", "tiketi:cache.authTokenUpdateStrategy") == '"DELETE"'
+    assert describe("DELETE", "tiketi:cache.authToken") == HIDDEN

@@ -3,17 +3,11 @@
 Step 1 of a first deploy overrides ``deployServices`` inside the ``tiketi:workloads`` object. The
 tests take the exact ``pulumi`` commands README.md, docs/operations.md and the Makefile print,
 apply them to each AWS stack's config the way the Pulumi CLI does, and run ``parse_stack_config``.
-
-How the CLI applies them (pulumi/pulumi sdk/go/common/resource/config/map.go): with
-``--config-path`` (``pulumi up``) or ``--path`` (``pulumi config rm``) ``parseKeyPath`` reads the
-part after ``namespace:`` as a property path whose first segment is the config key, and
-``adjustObjectValue`` stores ``"false"``/``"true"`` as booleans and decimal strings as integers;
-without the flag the whole ``namespace:name`` is one literal key holding the string.
+(tests/support/pulumi_cli.py emulates the CLI, citing its source).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import shlex
@@ -22,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError, parse_stack_config
+from tests.support.pulumi_cli import apply_rm, apply_up, config_set
 from tools.harness.mock_engine import available_stacks, load_stack_config_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,76 +41,6 @@ def documented_up_commands() -> list[list[str]]:
 
 def documented_rm_commands() -> list[list[str]]:
     return [c for source in ("README.md", "docs/operations.md") for c in printed(RM, source)]
-
-
-def cli_value(text: str) -> object:
-    """adjustObjectValue: what a path-set value becomes in the config object."""
-    if text in ("true", "false"):
-        return text == "true"
-    if len(text) > 1 and text.startswith("0"):
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def split_key(key: str) -> tuple[str, list[str]]:
-    namespace, _, name = key.partition(":")
-    assert "[" not in name, f"{key}: list indexes are not emulated here"
-    return namespace, name.split(".")
-
-
-def config_set(raw: dict[str, str], key: str, value: str, path: bool) -> dict[str, str]:
-    raw = dict(raw)
-    if not path:
-        raw[key] = value
-        return raw
-    namespace, (first, *rest) = split_key(key)
-    top = f"{namespace}:{first}"
-    if not rest:
-        raw[top] = value
-        return raw
-    document = json.loads(raw.get(top, "{}"))
-    node = document
-    for segment in rest[:-1]:
-        node = node.setdefault(segment, {})
-    node[rest[-1]] = cli_value(value)
-    raw[top] = json.dumps(document)
-    return raw
-
-
-def config_rm(raw: dict[str, str], key: str, path: bool) -> dict[str, str]:
-    raw = dict(raw)
-    if not path:
-        raw.pop(key, None)
-        return raw
-    namespace, (first, *rest) = split_key(key)
-    top = f"{namespace}:{first}"
-    document = json.loads(raw[top])
-    node = document
-    for segment in rest[:-1]:
-        node = node[segment]
-    node.pop(rest[-1], None)
-    raw[top] = json.dumps(document)
-    return raw
-
-
-def apply_up(raw: dict[str, str], argv: list[str]) -> dict[str, str]:
-    """The ``-c key=value`` settings of one ``pulumi up`` command line, saved as the CLI saves them."""
-    path = "--config-path" in argv
-    for flag, value in itertools.pairwise(argv):
-        if flag in ("-c", "--config"):
-            key, _, text = value.partition("=")
-            raw = config_set(raw, key, text, path)
-    return raw
-
-
-def apply_rm(raw: dict[str, str], argv: list[str]) -> dict[str, str]:
-    """``pulumi config rm [--stack <stack>] [--path] <key>``."""
-    positional = [a for i, a in enumerate(argv[3:], 3) if not a.startswith("-") and argv[i - 1] != "--stack"]
-    [key] = positional
-    return config_rm(raw, key, "--path" in argv)
 
 
 def test_the_docs_and_the_makefile_print_the_step_one_and_step_three_commands():
