@@ -195,7 +195,8 @@ def test_alarms_watch_partitions_controller_disk_and_replication(aws_stack):
     per_broker = [{"Cluster Name": cluster, "Broker ID": str(b)} for b in range(1, brokers + 1)]
     assert alarms == {
         "OfflinePartitionsCount": [(by_cluster, "Maximum", "GreaterThanThreshold", 0, 60, 1, "missing")],
-        "ActiveControllerCount": [(by_cluster, "Maximum", "LessThanThreshold", 1, 60, 5, "breaching")],
+        # "missing": MSK's KRaft brokers may publish no controller metric at all (review m1).
+        "ActiveControllerCount": [(by_cluster, "Maximum", "LessThanThreshold", 1, 60, 5, "missing")],
         "KafkaDataLogsDiskUsed": [(d, "Maximum", "GreaterThanOrEqualToThreshold", 85, 300, 1, "missing")
                                   for d in per_broker],
         "UnderReplicatedPartitions": [(d, "Maximum", "GreaterThanThreshold", 0, 300, 3, "missing")
