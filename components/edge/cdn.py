@@ -85,6 +85,12 @@ ALL_VIEWER_EXCEPT_HOST = "Managed-AllViewerExceptHostHeader"
 # Rules rule groups list"): 700 + 200 + 200 WCU with the rate rule's 2, within the 1500 the base price covers.
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
                        "AWSManagedRulesSQLiRuleSet")
+# Rules of a group that only count: the core rule set's SizeRestrictions_BODY blocks every body over 8 KB
+# ("Request bodies larger than 8 KB are blocked", re:Post knowledge center "How does AWS WAF handle body
+# inspections for HTTP requests?"), which would 403 larger POSTs to /api/* and Next.js server actions
+# (review m2). Counting keeps its metric; the other rules still inspect the first 16 KB CloudFront
+# forwards (WAF developer guide, "Oversize web request components").
+COUNT_ONLY = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
 
 
 @dataclass(frozen=True)
@@ -213,7 +219,12 @@ class Cdn(Component):
                 name=group, priority=priority, override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none={}),
                 statement=aws.wafv2.WebAclRuleStatementArgs(
                     managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        vendor_name="AWS", name=group)),
+                        vendor_name="AWS", name=group, rule_action_overrides=[
+                            aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+                                name=rule, action_to_use=aws.wafv2
+                                .WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+                                    count={}))
+                            for rule in COUNT_ONLY.get(group, ())] or None)),
                 visibility_config=visibility(group))
 
         return aws.wafv2.WebAcl(

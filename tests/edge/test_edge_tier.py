@@ -17,6 +17,7 @@ from tools.harness.snapshot import unwrap
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 EDGE_FUNCTION = "aws:lambda/function:Function"
+MANAGED = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet")
 
 
 ACCOUNT = ACCOUNT_ID  # the fake cloud's account
@@ -336,10 +337,14 @@ def test_web_acl(aws_stack):
     assert [(r["priority"], r["name"]) for r in waf.inputs["rules"]] == [
         (0, "rate-limit-per-ip"), (1, "AWSManagedRulesCommonRuleSet"), (2, "AWSManagedRulesKnownBadInputsRuleSet"),
         (3, "AWSManagedRulesSQLiRuleSet")]
-    for group_name in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                       "AWSManagedRulesSQLiRuleSet"):
+    for group_name in ("AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"):
         assert rules[group_name]["statement"]["managedRuleGroupStatement"] == {"vendorName": "AWS",
                                                                                "name": group_name}
+    # Bodies over 8 KB are counted, not blocked (review m2): larger POSTs and server actions pass.
+    assert rules["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"] == {
+        "vendorName": "AWS", "name": "AWSManagedRulesCommonRuleSet",
+        "ruleActionOverrides": [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]}
+    for group_name in MANAGED:
         assert rules[group_name]["overrideAction"] == {"none": {}}  # the group's own block actions apply
     assert prod.one(DISTRIBUTION).inputs["webAclId"] == waf.outputs["arn"]
 
