@@ -68,6 +68,14 @@ define require_pulumi
 	  echo "Offline alternative that needs neither: make render STACK=$(STACK)" >&2; exit 127; }
 endef
 
+# The Kubernetes provider's kubeconfig runs `aws eks get-token` (components/kubernetes/cluster.py):
+# without the AWS CLI every Kubernetes resource fails once the cluster exists, ~15 min into the update.
+define require_aws
+	@command -v aws >/dev/null 2>&1 || { \
+	  echo "error: the AWS CLI (v2) is not installed: the Kubernetes provider runs 'aws eks get-token'." >&2; \
+	  echo "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)." >&2; exit 127; }
+endef
+
 # Offline, before anything is created: valid config and no documentation placeholders
 # (account 123456789012 ARNs, *.example.com, 203.0.113.0/24) left in Pulumi.<stack>.yaml.
 preflight: venv
@@ -78,12 +86,14 @@ preview: venv
 	$(call require_stack,preview)
 	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
 	$(call require_pulumi)
+	$(call require_aws)
 	pulumi preview --stack $(STACK) --diff --policy-pack policy
 
 up: venv
 	$(call require_stack,up)
 	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
 	$(call require_pulumi)
+	$(call require_aws)
 	pulumi up --stack $(STACK) --policy-pack policy
 
 # First deploy, step 1 (docs/operations.md#2-first-deploy): everything but the Deployments.
@@ -94,6 +104,7 @@ up-infra: venv
 	$(call require_stack,up-infra)
 	$(BIN)/python -m tools.ops.preflight --stack $(STACK)
 	$(call require_pulumi)
+	$(call require_aws)
 	pulumi up --stack $(STACK) --policy-pack policy --config-path -c tiketi:workloads.deployServices=false
 
 bench: venv
