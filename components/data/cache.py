@@ -72,6 +72,9 @@ class Cache(Component):
                         aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value="allkeys-lru")],
             opts=child,
         )
+        # Not under /aws/vendedlogs/ (which keeps them out of the account's CloudWatch Logs resource
+        # policy, Step Functions guide "Avoiding CloudWatch Logs resource policy size restrictions"):
+        # renaming replaces both groups and their logs; two stacks fit the 5,120-character policy (review m5).
         log_groups = {
             log_type: aws.cloudwatch.LogGroup(
                 f"{name}-{log_type}", name=f"/aws/elasticache/{self.replication_group_id}/{log_type}",
