@@ -71,6 +71,7 @@ class ClusterArgs:
     app_subnet_ids: Sequence[pulumi.Input[str]]
     eks_nodes_security_group_id: pulumi.Input[str]
     target_group_arns: Sequence[pulumi.Input[str]]
+    service_ipv4_cidr: str  # StackConfig.kubernetes_service_cidr: NetworkPolicies name its first address
     protect: bool = True  # tiketi:protection.stateful: the control plane and its secrets key
 
 
@@ -105,6 +106,10 @@ class Cluster(Component):
                 endpoint_public_access=bool(settings.public_access_cidrs),
                 public_access_cidrs=[str(c) for c in settings.public_access_cidrs] or None,
             ),
+            # Pinned, so the API Service's ClusterIP is known to NetworkPolicies. Unset in config it is the
+            # range EKS chose for this VPC, so an existing cluster sees no change; ForceNew otherwise.
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=args.service_ipv4_cidr),
             enabled_cluster_log_types=LOG_TYPES,
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)),

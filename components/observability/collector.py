@@ -18,7 +18,8 @@ Each has its own IRSA role: the collector may only put trace segments and teleme
 (X-Ray has no resource-level permissions for them); the scraper may only write log streams of
 its one log group. NetworkPolicies on both sides: default deny here; Spring pods may send to
 the collector on 9411 and the scraper may reach their ports; both collectors reach AWS through
-the VPC endpoints (443 to the VPC CIDR, no internet) and DNS.
+the VPC endpoints (443 to the VPC CIDR, no internet) and DNS; the scraper also reaches the API
+server at the ``kubernetes`` Service's ClusterIP (443), which the VPC CIDR does not cover.
 
 Pods are not on the host network and IMDS answers only one hop (the launch template), so the
 exporters get their region from the config, not from IMDS.
@@ -65,6 +66,7 @@ class CollectorArgs:
     issuer: OidcIssuer
     workloads_namespace: pulumi.Input[str]
     vpc_cidr: pulumi.Input[str]
+    api_server_cidr: str  # the `kubernetes` Service's ClusterIP /32 (StackConfig.kubernetes_api_service_cidr)
     metrics_log_group_name: pulumi.Input[str]
     metrics_log_group_arn: pulumi.Input[str]
 
@@ -250,6 +252,10 @@ class Collector(Component):
                         "podSelector": {"matchLabels": {"tier": "backend"}}}
         service_ports = [{"protocol": "TCP", "port": s.port} for s in SERVICES if s.is_backend]
         aws_apis = {"to": [{"ipBlock": {"cidr": args.vpc_cidr}}], "ports": [{"protocol": "TCP", "port": 443}]}
+        # The EKS network policy agent sees the ClusterIP, before kube-proxy's DNAT, so the VPC CIDR does not
+        # cover the API server (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go,
+        # getMatchingServiceClusterIPs; aws/aws-network-policy-agent#549).
+        api_server = {"to": [{"ipBlock": {"cidr": args.api_server_cidr}}], "ports": [{"protocol": "TCP", "port": 443}]}
         policies = [
             (NAMESPACE, "default-deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
             (NAMESPACE, "allow-spans-into-collector", {
@@ -258,8 +264,8 @@ class Collector(Component):
                 "egress": [aws_apis, DNS]}),  # X-Ray through its VPC endpoint
             (NAMESPACE, "allow-scraper", {
                 "podSelector": {"matchLabels": {"app": SCRAPER}}, "policyTypes": ["Egress"],
-                # The services' ports; the API server and CloudWatch Logs through the VPC (443).
-                "egress": [{"to": [backend_pods], "ports": service_ports}, aws_apis, DNS]}),
+                # The services' ports; pod discovery at the API Service; CloudWatch Logs through the VPC (443).
+                "egress": [{"to": [backend_pods], "ports": service_ports}, api_server, aws_apis, DNS]}),
             (args.workloads_namespace, "allow-backend-to-trace-collector", {
                 "podSelector": {"matchLabels": {"tier": "backend"}}, "policyTypes": ["Egress"],
                 "egress": [{"to": [{"namespaceSelector": {"matchLabels": in_ns},
