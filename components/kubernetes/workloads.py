@@ -304,10 +304,8 @@ class Workloads(Component):
             env.append({"name": "SPRING_DATASOURCE_URL", "valueFrom": {"configMapKeyRef": {
                 "name": args.config_map_name, "key": f"{service.database.upper()}_URL"}}})
         mounts = [{"name": "tmp", "mountPath": "/tmp"}]
-        if service.is_backend:
-            ready, live = "/actuator/health/readiness", "/actuator/health/liveness"
-        else:
-            ready = live = "/"
+        ready, live = service.readiness_path, service.liveness_path  # the target groups ask the same path
+        if not service.is_backend:
             env = [{"name": "PORT", "value": str(service.port)}, {"name": "HOSTNAME", "value": "0.0.0.0"},
                    *({"name": key, "value": value} for key, value in NEXTJS_KEEPALIVE_ENV.items())]
             mounts.append({"name": "next-cache", "mountPath": "/app/.next/cache"})
