@@ -46,12 +46,14 @@ import pulumi_kubernetes as k8s
 
 from components.base import Component
 from components.config.kubernetes import ClusterSettings
+from components.kubernetes.cluster_addons import OFF_KARPENTER_NODES
 from components.security import iam
 from components.security.irsa import OidcIssuer, service_account_role
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 LBC_NAMESPACE = "kube-system"
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
+LBC_CHART = "aws-load-balancer-controller"  # also its pods' app.kubernetes.io/name (chart _helpers.tpl)
 LBC_DISCOVERY_ACTIONS = [
     "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
     "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
@@ -264,7 +266,7 @@ class Cluster(Component):
         return k8s.helm.v3.Release(
             f"{name}-lbc",
             name="aws-load-balancer-controller",
-            chart="aws-load-balancer-controller",
+            chart=LBC_CHART,
             version=args.settings.load_balancer_controller_chart,
             namespace=LBC_NAMESPACE,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://aws.github.io/eks-charts"),
@@ -280,6 +282,19 @@ class Cluster(Component):
                 # while the controller is down no Service can be created. This stack has no
                 # LoadBalancer Services (TargetGroupBindings fill Pulumi's target groups), so it is off.
                 "enableServiceMutatorWebhook": False,
+                # The pod mutator webhook that injects the readiness gates is failurePolicy Ignore (chart
+                # 1.13.0 values.yaml podMutatorWebhookConfig): a pod admitted while no controller runs gets no
+                # gate. So the controller stays on the managed node group, off Karpenter's consolidated
+                # nodes, like ESO and Reloader, and a drain takes one replica at a time. A custom affinity
+                # replaces the chart's default (templates/deployment.yaml, configureDefaultAffinity), so its
+                # preferred hostname anti-affinity is restated here; preferred, not required: with the
+                # default rolling update (maxSurge 1) a required one leaves the surge pod unschedulable
+                # on staging's two nodes. The PDB is rendered only with replicaCount > 1 (templates/pdb.yaml).
+                "affinity": {**OFF_KARPENTER_NODES, "podAntiAffinity": {
+                    "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": {
+                        "topologyKey": "kubernetes.io/hostname",
+                        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": LBC_CHART}}}}]}},
+                "podDisruptionBudget": {"maxUnavailable": 1},
             },
             opts=self._child(provider=self.provider, depends_on=[node_group]),
         )
