@@ -381,7 +381,7 @@ def build_observability(config: StackConfig, base: Foundation, data: DataTier, a
         workloads_namespace=kubernetes.workloads.namespace, vpc_cidr=base.network.vpc_cidr,
         api_server_cidr=config.kubernetes_api_service_cidr,
         metrics_log_group_name=telemetry.log_group_names["prometheus"],
-        metrics_log_group_arn=telemetry.log_group_arns["prometheus"],
+        metrics_log_group_arn=telemetry.log_group_arns["prometheus"], nodes=cluster.node_group,
     ), opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}))
     if cdn is not None:
         EdgeLogs("edge-logs", EdgeLogsArgs(function_name=cdn.edge_function_name, regions=settings.edge_log_regions,

@@ -69,6 +69,9 @@ class CollectorArgs:
     api_server_cidr: str  # the `kubernetes` Service's ClusterIP /32 (StackConfig.kubernetes_api_service_cidr)
     metrics_log_group_name: pulumi.Input[str]
     metrics_log_group_arn: pulumi.Input[str]
+    # The managed node group the pods start on: Pulumi awaits the Deployments (10 minutes), so they wait for
+    # nodes like the Helm releases do (deploy-order rule pod-workload-after-its-nodes).
+    nodes: pulumi.Resource
 
 
 def collector_config(region: str) -> dict:
@@ -232,7 +235,7 @@ class Collector(Component):
                 },
             },
             # The IRSA webhook reads the account's role annotation when a pod is admitted.
-            opts=self._child(depends_on=[account, config_map]))
+            opts=self._child(depends_on=[account, config_map, args.nodes]))
 
     def _discovery(self) -> None:
         """The scraper lists pods in the workloads namespace only (Role, not ClusterRole)."""
