@@ -115,7 +115,11 @@ def scraper_config(region: str, workloads_namespace: str, log_group_name: str) -
         "processors": {"batch/metrics": {"timeout": "60s"}},
         "exporters": {"awsemf": {
             "region": region, "namespace": METRICS_NAMESPACE, "log_group_name": log_group_name,
-            "log_stream_name": "{Service}", "dimension_rollup_option": "NoDimensionRollup",
+            # A fixed name: the exporter fills only {ClusterName}, {TaskId}, {NodeName}, {PodName}, {ServiceName},
+            # {ContainerInstanceId} and {TaskDefinitionFamily} (opentelemetry-collector-contrib
+            # exporter/awsemfexporter util.go patternKeyToAttributeMap; README log_stream_name) and leaves any
+            # other "{...}" as written: "{Service}" was one literal stream. One scraper writes one stream.
+            "log_stream_name": scrape["job_name"], "dimension_rollup_option": "NoDimensionRollup",
             "metric_declarations": [
                 {"dimensions": [["Service"]], "metric_name_selectors": [f"^{m}$" for m in METRIC_ALLOW_LIST
                                                                         if m != "jvm_memory_used_bytes"]},

@@ -102,6 +102,8 @@ def test_the_metrics_pipeline_keeps_only_the_allow_list(aws_stack):
     assert (emf["region"], emf["namespace"], emf["log_group_name"], emf["dimension_rollup_option"]) == (
         "ap-northeast-2", "Tiketi/Services", f"/aws/containerinsights/tiketi-{aws_stack.stack}/prometheus",
         "NoDimensionRollup")
+    # A plain name: awsemf substitutes only its own placeholders ({PodName}, {TaskId}, ...), never "{Service}".
+    assert emf["log_stream_name"] == "tiketi-services"
     selected = [s for d in emf["metric_declarations"] for s in d["metric_name_selectors"]]
     assert sorted(selected) == sorted(f"^{m}$" for m in METRIC_ALLOW_LIST)
     assert all(d["dimensions"] == [["Service"]] for d in emf["metric_declarations"])
