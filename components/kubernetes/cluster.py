@@ -48,7 +48,7 @@ from components.base import Component
 from components.config.kubernetes import ClusterSettings
 from components.kubernetes.cluster_addons import OFF_KARPENTER_NODES
 from components.security import iam
-from components.security.irsa import OidcIssuer, service_account_role
+from components.security.irsa import OidcIssuer, irsa_annotations, service_account_role
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 LBC_NAMESPACE = "kube-system"
@@ -276,7 +276,7 @@ class Cluster(Component):
                 "vpcId": args.vpc_id,
                 "replicaCount": 2,
                 "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT,
-                                   "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+                                   "annotations": irsa_annotations(role.arn)},
                 # The chart's default (1.13.0 values.yaml: enableServiceMutatorWebhook: true) registers
                 # the mservice.elbv2.k8s.aws webhook on every Service CREATE with failurePolicy Fail:
                 # while the controller is down no Service can be created. This stack has no

@@ -39,7 +39,7 @@ import pulumi_kubernetes as k8s
 from components.base import Component
 from components.kubernetes.network_policies import DNS
 from components.security import iam
-from components.security.irsa import OidcIssuer, service_account_role
+from components.security.irsa import OidcIssuer, irsa_annotations, service_account_role
 from components.services import SERVICES
 
 NAMESPACE = "observability"
@@ -192,7 +192,7 @@ class Collector(Component):
         name, args = f"{self._name}-{app}", self._args
         labels = {"app": app}
         account = k8s.core.v1.ServiceAccount(
-            name, metadata=self._meta(app, labels=labels, annotations={"eks.amazonaws.com/role-arn": role.arn}),
+            name, metadata=self._meta(app, labels=labels, annotations=irsa_annotations(role.arn)),
             automount_service_account_token=api_access, opts=self._child())
         config_map = k8s.core.v1.ConfigMap(name, metadata=self._meta(f"{app}-config", labels=labels),
                                            data={"config.yaml": config}, opts=self._child())

@@ -38,7 +38,7 @@ import pulumi_kubernetes as k8s
 
 from components.base import Component
 from components.security import iam
-from components.security.irsa import OidcIssuer, service_account_role
+from components.security.irsa import OidcIssuer, irsa_annotations, service_account_role
 
 API_VERSION = "external-secrets.io/v1"  # the 2.x chart serves v1 only (crds.unsafeServeV1Beta1: false)
 # pulumi-kubernetes waits for a custom resource's condition when asked (pulumi.com/waitFor, since
@@ -108,7 +108,7 @@ class SecretSync(Component):
         metadata = {"namespace": args.namespace, "labels": {"app.kubernetes.io/part-of": "tiketi", **args.labels}}
         service_account = k8s.core.v1.ServiceAccount(
             f"{name}-account",
-            metadata={**metadata, "name": account, "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+            metadata={**metadata, "name": account, "annotations": irsa_annotations(role.arn)},
             # The operator asks the API server for this account's token (TokenRequest); no pod mounts it.
             automount_service_account_token=False, opts=self._child())
         store = k8s.apiextensions.CustomResource(
