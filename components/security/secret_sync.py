@@ -25,6 +25,13 @@ What the operator calls: ``GetSecretValue`` only, at ``AWSCURRENT``, for ``data[
 (external-secrets providers/v1/aws/secretsmanager/secretsmanager.go, v2.9.0; ``DescribeSecret``
 only with ``metadataPolicy: Fetch``, which is not used). The secrets use the AWS managed key
 ``aws/secretsmanager``, which needs no ``kms:Decrypt`` grant for same-account readers.
+
+Known limit (review finding 9, unconfirmed: it depends on how pulumi-kubernetes judges a condition that
+predates the update): ``pulumi.com/waitFor: condition=Ready`` is already true on an ExternalSecret that
+was synced before, so when a key is added Pulumi may roll the Deployment before the operator has
+written the new key. Pods that need it fail until the next sync (``refresh_minutes``) and Reloader's
+restart, which can outlast the Deployment's 10-minute await. So add a key in its own ``pulumi up``
+first, and change the workload that reads it in a later one (docs: README, External Secrets Operator).
 """
 
 from __future__ import annotations
