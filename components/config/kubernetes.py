@@ -54,10 +54,6 @@ class AccessEntrySettings(Section):
         return ACCESS_POLICIES[self.access]
 
 
-RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
-
-
 class ClusterSettings(Section):
     """``tiketi:cluster``: the EKS cluster and its managed node group (staging, prod)."""
 
@@ -66,9 +62,8 @@ class ClusterSettings(Section):
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(
         default=[], description="who may reach the API server from outside the VPC (CI, VPN); empty: private only",
         json_schema_extra=allowed("list of IPv4 CIDRs, not 0.0.0.0/0"))
-    # Pinned so NetworkPolicies can name the API Service's ClusterIP (components/config/stack.py,
-    # kubernetes_service_cidr). EKS fixes it at creation ("You can only specify a custom CIDR block
-    # when you create a cluster", EKS API KubernetesNetworkConfigRequest); unset means EKS's own choice.
+    # Pinned so NetworkPolicies can name the API Service's ClusterIP; checked and resolved in
+    # components/config/stack.py (kubernetes_service_cidr), where the VPC's range is known.
     service_ipv4_cidr: ipaddress.IPv4Network | None = Field(
         default=None, description="the cluster's Service (ClusterIP) range; unset: the range EKS chooses itself "
                                   "(172.20.0.0/16 in a 10.x VPC, else 10.100.0.0/16), which an existing cluster "
@@ -118,21 +113,6 @@ class ClusterSettings(Section):
         if any(c.prefixlen == 0 for c in cidrs):
             raise ValueError("must not include 0.0.0.0/0: list the ranges that may reach the API server")
         return cidrs
-
-    @field_validator("service_ipv4_cidr")
-    @classmethod
-    def _service_cidr(cls, cidr: ipaddress.IPv4Network | None) -> ipaddress.IPv4Network | None:
-        # EKS API KubernetesNetworkConfigRequest.serviceIpv4Cidr: within 10.0.0.0/8, 172.16.0.0/12 or
-        # 192.168.0.0/16, between /24 and /12 (terraform-provider-aws eks/cluster.go validates the same).
-        # 172.17.0.0/16 is Docker's bridge range on EKS nodes (EKS user guide, network requirements).
-        if cidr is None:
-            return None
-        if not any(cidr.subnet_of(block) for block in RFC1918) or not 12 <= cidr.prefixlen <= 24:
-            raise ValueError("is not allowed; expected a /12 to /24 inside 10.0.0.0/8, 172.16.0.0/12 or "
-                             "192.168.0.0/16 (EKS API), e.g. 172.20.0.0/16")
-        if cidr.overlaps(DOCKER_BRIDGE):
-            raise ValueError(f"must not overlap {DOCKER_BRIDGE}, the Docker bridge range on EKS nodes")
-        return cidr
 
     @field_validator("instance_types")
     @classmethod

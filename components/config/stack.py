@@ -103,14 +103,25 @@ class StackConfig(BaseModel):
         return f"{self.kubernetes_service_cidr.network_address + 1}/32"
 
     @model_validator(mode="after")
-    def _service_cidr_outside_the_vpc(self) -> StackConfig:
-        # EKS API: the Service range "doesn't overlap with any CIDR block assigned to the VPC".
-        if self.cluster is not None and self.network is not None:
-            cidr = self.cluster.service_ipv4_cidr
-            if cidr is not None and cidr.overlaps(self.network.vpc_cidr):
-                raise KeyProblemError("tiketi:cluster.serviceIpv4Cidr", str(cidr),
-                                      f"overlaps the VPC ({self.network.vpc_cidr}); EKS needs a Service range "
-                                      "outside it")
+    def _service_cidr(self) -> StackConfig:
+        # EKS API KubernetesNetworkConfigRequest.serviceIpv4Cidr: within 10.0.0.0/8, 172.16.0.0/12 or
+        # 192.168.0.0/16, between /24 and /12 (terraform-provider-aws eks/cluster.go validates the same), and
+        # "doesn't overlap with any CIDR block assigned to the VPC". EKS fixes it at creation ("You can only
+        # specify a custom CIDR block when you create a cluster"). 172.17.0.0/16 is Docker's bridge range on
+        # EKS nodes (EKS user guide, network requirements).
+        cidr = self.cluster.service_ipv4_cidr if self.cluster is not None else None
+        if cidr is None:
+            return self
+        key = "tiketi:cluster.serviceIpv4Cidr"
+        if not any(cidr.subnet_of(block) for block in _RFC1918) or not 12 <= cidr.prefixlen <= 24:
+            raise KeyProblemError(key, str(cidr), "is not allowed; expected a /12 to /24 inside 10.0.0.0/8, "
+                                                  "172.16.0.0/12 or 192.168.0.0/16 (EKS API), e.g. 172.20.0.0/16")
+        if cidr.overlaps(_DOCKER_BRIDGE):
+            raise KeyProblemError(key, str(cidr), f"must not overlap {_DOCKER_BRIDGE}, the Docker bridge range on "
+                                                  "EKS nodes")
+        if self.network is not None and cidr.overlaps(self.network.vpc_cidr):
+            raise KeyProblemError(key, str(cidr), f"overlaps the VPC ({self.network.vpc_cidr}); EKS needs a Service "
+                                                  "range outside it")
         return self
 
     @model_validator(mode="after")
@@ -160,6 +171,8 @@ class StackConfig(BaseModel):
 
 
 BOOTSTRAP_SUFFIX = "-db-bootstrap"
+_RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
 
 # Every `tiketi:` section: the platform it belongs to, and whether the stack file must
 # give it (sizes that differ per environment) or its defaults apply.

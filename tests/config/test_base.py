@@ -84,7 +84,6 @@ VALIDATOR_TESTS = {
     "ClusterSettings._sizes": test_kubernetes.test_desired_size_must_lie_between_min_and_max,
     "ClusterSettings._entry_names": test_kubernetes.test_entry_names_become_resource_names_so_they_are_simple,
     "ClusterSettings._access": test_kubernetes.test_the_same_principal_twice_is_refused_before_eks_says_409,
-    "ClusterSettings._service_cidr": test_kubernetes.test_the_service_range_follows_the_eks_api_rules,
     "AccessEntrySettings._iam_arn": test_kubernetes.test_principals_are_iam_role_or_user_arns,
     "AutoscalingRange._ordered": test_kubernetes.test_autoscaling_range_must_be_ordered,
     "WorkloadsSettings._namespace": test_kubernetes.test_namespace_must_be_a_dns_label,
@@ -101,7 +100,7 @@ VALIDATOR_TESTS = {
     "DatabaseSettings._connections_fit": test_data.test_max_connections_is_explicit_and_within_what_the_class_holds,
     "WorkloadsSettings._consistent": test_kubernetes.test_a_pdb_that_would_forbid_every_eviction_is_refused,
     "NodePoolSettings._sizes": test_autoscaling.test_an_x86_family_is_refused_the_images_are_arm64,
-    "StackConfig._service_cidr_outside_the_vpc": test_kubernetes.test_the_service_range_stays_off_docker_and_the_vpc,
+    "StackConfig._service_cidr": test_kubernetes.test_the_service_range_follows_the_eks_api_rules,
     "StackConfig._bootstrap_namespace_fits": test_stack.test_the_bootstrap_namespace_must_fit_a_dns_label_on_aws,
     "RetentionDays": None,  # below
     "matching": test_autoscaling.test_durations_follow_the_node_pool_crd,  # config/autoscaling.py's pattern types

@@ -92,13 +92,13 @@ def test_the_service_range_defaults_to_the_one_eks_picks_for_the_vpc():  # Stack
 
 
 @pytest.mark.parametrize("cidr", ["100.64.0.0/16", "10.0.0.0/11", "172.20.0.0/25"])
-def test_the_service_range_follows_the_eks_api_rules(cidr):  # ClusterSettings._service_cidr
+def test_the_service_range_follows_the_eks_api_rules(cidr):  # StackConfig._service_cidr
     assert problem_with("cluster", serviceIpv4Cidr=cidr) == (
         f'tiketi:cluster.serviceIpv4Cidr: "{cidr}" is not allowed; expected a /12 to /24 inside 10.0.0.0/8, '
         "172.16.0.0/12 or 192.168.0.0/16 (EKS API), e.g. 172.20.0.0/16")
 
 
-def test_the_service_range_stays_off_docker_and_the_vpc():  # _service_cidr, StackConfig._service_cidr_outside_the_vpc
+def test_the_service_range_stays_off_docker_and_the_vpc():  # StackConfig._service_cidr
     assert problem_with("cluster", serviceIpv4Cidr="172.16.0.0/12") == (
         'tiketi:cluster.serviceIpv4Cidr: "172.16.0.0/12" must not overlap 172.17.0.0/16, the Docker bridge range '
         "on EKS nodes")
