@@ -293,7 +293,7 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         app_subnet_ids=network.subnet_ids["app"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
         target_group_arns=[edge.load_balancer.target_group_arn, edge.load_balancer.frontend_target_group_arn,
                            asynchronous.internal_api.target_group_arn],
-        protect=protect,
+        service_ipv4_cidr=str(config.kubernetes_service_cidr), protect=protect,
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     # What makes the HPAs work: metrics for them, nodes for the pods they add.
@@ -379,8 +379,9 @@ def build_observability(config: StackConfig, base: Foundation, data: DataTier, a
     collector = Collector("collector", CollectorArgs(
         region=config.aws.region, image_tag=settings.adot_collector_version, issuer=cluster.oidc,
         workloads_namespace=kubernetes.workloads.namespace, vpc_cidr=base.network.vpc_cidr,
+        api_server_cidr=config.kubernetes_api_service_cidr,
         metrics_log_group_name=telemetry.log_group_names["prometheus"],
-        metrics_log_group_arn=telemetry.log_group_arns["prometheus"],
+        metrics_log_group_arn=telemetry.log_group_arns["prometheus"], nodes=cluster.node_group,
     ), opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}))
     if cdn is not None:
         EdgeLogs("edge-logs", EdgeLogsArgs(function_name=cdn.edge_function_name, regions=settings.edge_log_regions,

@@ -68,6 +68,21 @@ class Service:
         return self.tier == "backend"
 
     @property
+    def readiness_path(self) -> str:
+        """What the pod's readiness probe asks, and so what its target group's health check must ask too.
+
+        With the Load Balancer Controller's readiness gates the target group's health decides the pod's
+        readiness as well; two different paths would give one pod two verdicts. Spring Boot's readiness
+        group leaves out external systems, so a Redis or database blip does not take every pod out
+        (Spring Boot reference, "Kubernetes Probes"); Next.js answers on "/".
+        """
+        return "/actuator/health/readiness" if self.is_backend else "/"
+
+    @property
+    def liveness_path(self) -> str:
+        return "/actuator/health/liveness" if self.is_backend else "/"
+
+    @property
     def database_role(self) -> str | None:
         """The PostgreSQL login role that owns this service's database (``auth-service`` -> ``auth_service``)."""
         return self.name.replace("-", "_") if self.database else None
@@ -91,6 +106,7 @@ SERVICES: tuple[Service, ...] = (
     Service("frontend", 3000, "100m", "500m", "128Mi", "256Mi", "frontend"),
 )
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
+SERVICE_BY_NAME = {s.name: s for s in SERVICES}
 DATABASES = tuple(s.database for s in SERVICES if s.database)
 
 # The services' CI builds their images for linux/arm64 only (spec: "Docker Buildx ... linux/arm64"),

@@ -32,6 +32,7 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.network.app_security_groups import allow_tcp_from
+from components.services import SERVICE_BY_NAME
 from components.timeouts import ALB_IDLE_TIMEOUT_SECONDS
 
 TICKET_SERVICE_PORT = 3002
@@ -52,7 +53,9 @@ class InternalApiArgs:
     logs_bucket_name: pulumi.Input[str]
     log_prefix: str
     logs_bucket_policy: pulumi.Resource
-    health_check_path: str = "/actuator/health"
+    # The pod's readiness path (its readiness gate follows this check), not the aggregate /actuator/health,
+    # which a Redis or database blip turns DOWN on every pod at once.
+    health_check_path: str = SERVICE_BY_NAME["ticket-service"].readiness_path
 
 
 class InternalApi(Component):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import ipaddress
 import json
 import re
 from collections.abc import Collection, Mapping
@@ -74,6 +75,55 @@ class StackConfig(BaseModel):
     def name_prefix(self) -> str:
         return f"{self.project}-{self.stack}"
 
+    @property
+    def kubernetes_service_cidr(self) -> ipaddress.IPv4Network:
+        """The EKS cluster's Service range: ``tiketi:cluster.serviceIpv4Cidr``, or the one EKS picks itself.
+
+        Unset, EKS takes 172.20.0.0/16 or 10.100.0.0/16 (EKS API KubernetesNetworkConfigRequest):
+        172.20.0.0/16 when the VPC's range is in 10.0.0.0/8 (awslabs/amazon-eks-ami files/bootstrap.sh,
+        TEN_RANGE: clusterDNS 172.20.0.10 for a 10.x VPC, else 10.100.0.10). The provider keeps the field
+        Optional+Computed+ForceNew (terraform-provider-aws internal/service/eks/cluster.go), so naming the
+        range a cluster already has changes nothing, and any other range replaces the cluster.
+        """
+        if self.cluster is None or self.network is None:
+            raise ValueError("the kind stack has no EKS Service range")
+        if self.cluster.service_ipv4_cidr is not None:
+            return self.cluster.service_ipv4_cidr
+        ten = self.network.vpc_cidr.subnet_of(ipaddress.IPv4Network("10.0.0.0/8"))
+        return ipaddress.IPv4Network("172.20.0.0/16" if ten else "10.100.0.0/16")
+
+    @property
+    def kubernetes_api_service_cidr(self) -> str:
+        """The ``default/kubernetes`` Service's ClusterIP as a /32: the Service range's first address.
+
+        Pods reach the API server at this address (KUBERNETES_SERVICE_HOST); the EKS network policy
+        agent matches egress before kube-proxy's DNAT, so this, not the control plane's ENIs, is what
+        a NetworkPolicy must allow (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go).
+        """
+        return f"{self.kubernetes_service_cidr.network_address + 1}/32"
+
+    @model_validator(mode="after")
+    def _service_cidr(self) -> StackConfig:
+        # EKS API KubernetesNetworkConfigRequest.serviceIpv4Cidr: within 10.0.0.0/8, 172.16.0.0/12 or
+        # 192.168.0.0/16, between /24 and /12 (terraform-provider-aws eks/cluster.go validates the same), and
+        # "doesn't overlap with any CIDR block assigned to the VPC". EKS fixes it at creation ("You can only
+        # specify a custom CIDR block when you create a cluster"). 172.17.0.0/16 is Docker's bridge range on
+        # EKS nodes (EKS user guide, network requirements).
+        cidr = self.cluster.service_ipv4_cidr if self.cluster is not None else None
+        if cidr is None:
+            return self
+        key = "tiketi:cluster.serviceIpv4Cidr"
+        if not any(cidr.subnet_of(block) for block in _RFC1918) or not 12 <= cidr.prefixlen <= 24:
+            raise KeyProblemError(key, str(cidr), "is not allowed; expected a /12 to /24 inside 10.0.0.0/8, "
+                                                  "172.16.0.0/12 or 192.168.0.0/16 (EKS API), e.g. 172.20.0.0/16")
+        if cidr.overlaps(_DOCKER_BRIDGE):
+            raise KeyProblemError(key, str(cidr), f"must not overlap {_DOCKER_BRIDGE}, the Docker bridge range on "
+                                                  "EKS nodes")
+        if self.network is not None and cidr.overlaps(self.network.vpc_cidr):
+            raise KeyProblemError(key, str(cidr), f"overlaps the VPC ({self.network.vpc_cidr}); EKS needs a Service "
+                                                  "range outside it")
+        return self
+
     @model_validator(mode="after")
     def _zones_in_region(self) -> StackConfig:
         if self.aws is not None and self.network is not None:
@@ -121,6 +171,8 @@ class StackConfig(BaseModel):
 
 
 BOOTSTRAP_SUFFIX = "-db-bootstrap"
+_RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
 
 # Every `tiketi:` section: the platform it belongs to, and whether the stack file must
 # give it (sizes that differ per environment) or its defaults apply.

@@ -57,6 +57,7 @@ import pulumi_aws as aws
 from components.base import Component
 from components.config.edge import EdgeSettings
 from components.network.app_security_groups import allow_tcp_from
+from components.services import SERVICE_BY_NAME
 from components.timeouts import ALB_IDLE_TIMEOUT_SECONDS
 
 GATEWAY_PORT = 3001
@@ -124,7 +125,9 @@ class LoadBalancer(Component):
         gateway = aws.lb.TargetGroup(
             f"{name}-gateway", port=GATEWAY_PORT, protocol="HTTP",
             target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(path="/health", interval=30, healthy_threshold=2,
+            # The pod's own readiness path: through its readiness gate this check decides the pod's readiness.
+            health_check=aws.lb.TargetGroupHealthCheckArgs(path=SERVICE_BY_NAME["gateway-service"].readiness_path,
+                                                           interval=30, healthy_threshold=2,
                                                            unhealthy_threshold=3, matcher="200"),
             stickiness=aws.lb.TargetGroupStickinessArgs(type="lb_cookie", cookie_duration=86400, enabled=True),
             opts=self._child())
@@ -132,10 +135,11 @@ class LoadBalancer(Component):
         frontend = aws.lb.TargetGroup(
             f"{name}-frontend", port=FRONTEND_PORT, protocol="HTTP", target_type="ip", vpc_id=args.vpc_id,
             deregistration_delay=30,
-            # The pods' own probes use "/" (components/kubernetes/workloads.py); a redirect (to a
+            # The pods' own readiness probe ("/", components/services.py); a redirect (to a
             # login or locale page) is a healthy answer too. ALB health checks reach the targets
             # directly, not through the listener rules.
-            health_check=aws.lb.TargetGroupHealthCheckArgs(path="/", interval=30, healthy_threshold=2,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(path=SERVICE_BY_NAME["frontend"].readiness_path,
+                                                           interval=30, healthy_threshold=2,
                                                            unhealthy_threshold=3, matcher="200-399"),
             opts=self._child())
         self._build_listeners(balancer, gateway, frontend)

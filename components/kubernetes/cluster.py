@@ -46,12 +46,14 @@ import pulumi_kubernetes as k8s
 
 from components.base import Component
 from components.config.kubernetes import ClusterSettings
+from components.kubernetes.cluster_addons import OFF_KARPENTER_NODES
 from components.security import iam
-from components.security.irsa import OidcIssuer, service_account_role
+from components.security.irsa import OidcIssuer, irsa_annotations, service_account_role
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 LBC_NAMESPACE = "kube-system"
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
+LBC_CHART = "aws-load-balancer-controller"  # also its pods' app.kubernetes.io/name (chart _helpers.tpl)
 LBC_DISCOVERY_ACTIONS = [
     "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
     "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
@@ -71,6 +73,7 @@ class ClusterArgs:
     app_subnet_ids: Sequence[pulumi.Input[str]]
     eks_nodes_security_group_id: pulumi.Input[str]
     target_group_arns: Sequence[pulumi.Input[str]]
+    service_ipv4_cidr: str  # StackConfig.kubernetes_service_cidr: NetworkPolicies name its first address
     protect: bool = True  # tiketi:protection.stateful: the control plane and its secrets key
 
 
@@ -105,6 +108,10 @@ class Cluster(Component):
                 endpoint_public_access=bool(settings.public_access_cidrs),
                 public_access_cidrs=[str(c) for c in settings.public_access_cidrs] or None,
             ),
+            # Pinned, so the API Service's ClusterIP is known to NetworkPolicies. Unset in config it is the
+            # range EKS chose for this VPC, so an existing cluster sees no change; ForceNew otherwise.
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=args.service_ipv4_cidr),
             enabled_cluster_log_types=LOG_TYPES,
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)),
@@ -262,7 +269,7 @@ class Cluster(Component):
         return k8s.helm.v3.Release(
             f"{name}-lbc",
             name="aws-load-balancer-controller",
-            chart="aws-load-balancer-controller",
+            chart=LBC_CHART,
             version=args.settings.load_balancer_controller_chart,
             namespace=LBC_NAMESPACE,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://aws.github.io/eks-charts"),
@@ -272,12 +279,25 @@ class Cluster(Component):
                 "vpcId": args.vpc_id,
                 "replicaCount": 2,
                 "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT,
-                                   "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+                                   "annotations": irsa_annotations(role.arn)},
                 # The chart's default (1.13.0 values.yaml: enableServiceMutatorWebhook: true) registers
                 # the mservice.elbv2.k8s.aws webhook on every Service CREATE with failurePolicy Fail:
                 # while the controller is down no Service can be created. This stack has no
                 # LoadBalancer Services (TargetGroupBindings fill Pulumi's target groups), so it is off.
                 "enableServiceMutatorWebhook": False,
+                # The pod mutator webhook that injects the readiness gates is failurePolicy Ignore (chart
+                # 1.13.0 values.yaml podMutatorWebhookConfig): a pod admitted while no controller runs gets no
+                # gate. So the controller stays on the managed node group, off Karpenter's consolidated
+                # nodes, like ESO and Reloader, and a drain takes one replica at a time. A custom affinity
+                # replaces the chart's default (templates/deployment.yaml, configureDefaultAffinity), so its
+                # preferred hostname anti-affinity is restated here; preferred, not required: with the
+                # default rolling update (maxSurge 1) a required one leaves the surge pod unschedulable
+                # on staging's two nodes. The PDB is rendered only with replicaCount > 1 (templates/pdb.yaml).
+                "affinity": {**OFF_KARPENTER_NODES, "podAntiAffinity": {
+                    "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": {
+                        "topologyKey": "kubernetes.io/hostname",
+                        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": LBC_CHART}}}}]}},
+                "podDisruptionBudget": {"maxUnavailable": 1},
             },
             opts=self._child(provider=self.provider, depends_on=[node_group]),
         )

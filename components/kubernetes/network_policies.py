@@ -18,7 +18,11 @@ server-side rendering (which fetches through the gateway) fails:
 On AWS the frontend's ingress (3) admits 3000 only from the public subnets
 (``load_balancer_cidrs``): the public ALB's nodes live there and, with target type ip, connect
 to the pods straight from those addresses (its health checks too); nothing else calls the
-frontend. The gateway's (2) stays as the spec has it: the frontend's pods call it too (6).
+frontend. The gateway's (2) likewise admits 3001 only from those subnets (the ALB and its health
+checks) and from the frontend's pods (6); without it any pod of any namespace could call the
+gateway directly, around CloudFront, WAF and the edge's queue token (review finding 6: every
+node and pod shares the EKS cluster security group). Backend pods still reach it through (4).
+On kind both stay as the spec has them (NodePorts: the node's address, not an ALB's).
 Then what the stack needs and nothing wider (``AwsEgress``):
 
 7. ``allow-backend-to-data-services``: backend pods may reach PostgreSQL (5432: RDS Proxy
@@ -76,17 +80,20 @@ def _ip_blocks(cidrs: Sequence[str]) -> list[dict]:
     return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
 
 
-def _ingress(port: int, sources: Sequence[str]) -> list[dict]:
+def _ingress(port: int, sources: Sequence[str], pods: Sequence[dict] = ()) -> list[dict]:
     rule: dict = {"ports": [{"protocol": "TCP", "port": port}]}
-    return [{"from": _ip_blocks(sources), **rule} if sources else rule]
+    return [{"from": [*_ip_blocks(sources), *pods], **rule} if sources else rule]
 
 
 def spec_policies(load_balancer_cidrs: Sequence[str] = ()) -> list[tuple[str, dict]]:
-    """Policies 1-5 of the spec; the frontend's ingress only from ``load_balancer_cidrs`` when given."""
+    """Policies 1-5 of the spec; the frontend's and the gateway's ingress only from ``load_balancer_cidrs``
+    (and, for the gateway, the frontend's pods) when given."""
+    frontend_pods = [{"podSelector": {"matchLabels": {"app": "frontend"}}}]
     return [
         ("default-deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
         ("allow-gateway-ingress", {"podSelector": {"matchLabels": {"app": "gateway-service"}},
-                                   "policyTypes": ["Ingress"], "ingress": _ingress(3001, ())}),
+                                   "policyTypes": ["Ingress"],
+                                   "ingress": _ingress(3001, load_balancer_cidrs, frontend_pods)}),
         ("allow-frontend-ingress", {"podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Ingress"],
                                     "ingress": _ingress(3000, load_balancer_cidrs)}),
         ("allow-internal-communication", {"podSelector": {"matchLabels": {"tier": "backend"}},

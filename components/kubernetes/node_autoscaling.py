@@ -37,7 +37,7 @@ from components.capacity import CONTROLLER_REPLICAS
 from components.config.autoscaling import AutoscalingSettings, NodePoolSettings
 from components.kubernetes.karpenter_policy import INTERRUPTION_EVENTS, controller_policy, interruption_queue_policy
 from components.security import iam
-from components.security.irsa import OidcIssuer, service_account_role
+from components.security.irsa import OidcIssuer, irsa_annotations, service_account_role
 from components.services import IMAGE_ARCHITECTURE
 
 NAMESPACE = "kube-system"  # Karpenter's documented namespace
@@ -147,7 +147,7 @@ class NodeAutoscaling(Component):
             values={
                 "settings": {"clusterName": args.cluster_name, "interruptionQueue": queue.name},
                 "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT,
-                                   "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+                                   "annotations": irsa_annotations(role.arn)},
                 "replicas": CONTROLLER_REPLICAS,
                 "controller": {
                     "resources": {"requests": resources, "limits": resources},

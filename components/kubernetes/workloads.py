@@ -55,7 +55,7 @@ from components.kubernetes.service_secrets import (
     build_service_secrets,
 )
 from components.security import iam
-from components.security.irsa import OidcIssuer, service_account_role
+from components.security.irsa import OidcIssuer, irsa_annotations, service_account_role
 from components.services import SERVICES, Service
 from components.timeouts import NEXTJS_KEEPALIVE_ENV, SPRING_KEEPALIVE_ENV
 
@@ -226,7 +226,7 @@ class Workloads(Component):
         labels = {"app": service.name, "tier": service.tier}
         annotations = None
         if service.name == "ticket-service" and self.ticket_service_role_arn is not None:
-            annotations = {"eks.amazonaws.com/role-arn": self.ticket_service_role_arn}
+            annotations = irsa_annotations(self.ticket_service_role_arn)
         account = k8s.core.v1.ServiceAccount(name, metadata=self._meta(service.name, labels, annotations),
                                              automount_service_account_token=False, opts=self._child())
         autoscaled = settings.autoscaling.get(service.name)
@@ -304,10 +304,8 @@ class Workloads(Component):
             env.append({"name": "SPRING_DATASOURCE_URL", "valueFrom": {"configMapKeyRef": {
                 "name": args.config_map_name, "key": f"{service.database.upper()}_URL"}}})
         mounts = [{"name": "tmp", "mountPath": "/tmp"}]
-        if service.is_backend:
-            ready, live = "/actuator/health/readiness", "/actuator/health/liveness"
-        else:
-            ready = live = "/"
+        ready, live = service.readiness_path, service.liveness_path  # the target groups ask the same path
+        if not service.is_backend:
             env = [{"name": "PORT", "value": str(service.port)}, {"name": "HOSTNAME", "value": "0.0.0.0"},
                    *({"name": key, "value": value} for key, value in NEXTJS_KEEPALIVE_ENV.items())]
             mounts.append({"name": "next-cache", "mountPath": "/app/.next/cache"})

@@ -18,7 +18,8 @@ Each has its own IRSA role: the collector may only put trace segments and teleme
 (X-Ray has no resource-level permissions for them); the scraper may only write log streams of
 its one log group. NetworkPolicies on both sides: default deny here; Spring pods may send to
 the collector on 9411 and the scraper may reach their ports; both collectors reach AWS through
-the VPC endpoints (443 to the VPC CIDR, no internet) and DNS.
+the VPC endpoints (443 to the VPC CIDR, no internet) and DNS; the scraper also reaches the API
+server at the ``kubernetes`` Service's ClusterIP (443), which the VPC CIDR does not cover.
 
 Pods are not on the host network and IMDS answers only one hop (the launch template), so the
 exporters get their region from the config, not from IMDS.
@@ -38,7 +39,7 @@ import pulumi_kubernetes as k8s
 from components.base import Component
 from components.kubernetes.network_policies import DNS
 from components.security import iam
-from components.security.irsa import OidcIssuer, service_account_role
+from components.security.irsa import OidcIssuer, irsa_annotations, service_account_role
 from components.services import SERVICES
 
 NAMESPACE = "observability"
@@ -65,8 +66,12 @@ class CollectorArgs:
     issuer: OidcIssuer
     workloads_namespace: pulumi.Input[str]
     vpc_cidr: pulumi.Input[str]
+    api_server_cidr: str  # the `kubernetes` Service's ClusterIP /32 (StackConfig.kubernetes_api_service_cidr)
     metrics_log_group_name: pulumi.Input[str]
     metrics_log_group_arn: pulumi.Input[str]
+    # The managed node group the pods start on: Pulumi awaits the Deployments (10 minutes), so they wait for
+    # nodes like the Helm releases do (deploy-order rule pod-workload-after-its-nodes).
+    nodes: pulumi.Resource
 
 
 def collector_config(region: str) -> dict:
@@ -110,7 +115,11 @@ def scraper_config(region: str, workloads_namespace: str, log_group_name: str) -
         "processors": {"batch/metrics": {"timeout": "60s"}},
         "exporters": {"awsemf": {
             "region": region, "namespace": METRICS_NAMESPACE, "log_group_name": log_group_name,
-            "log_stream_name": "{Service}", "dimension_rollup_option": "NoDimensionRollup",
+            # A fixed name: the exporter fills only {ClusterName}, {TaskId}, {NodeName}, {PodName}, {ServiceName},
+            # {ContainerInstanceId} and {TaskDefinitionFamily} (opentelemetry-collector-contrib
+            # exporter/awsemfexporter util.go patternKeyToAttributeMap; README log_stream_name) and leaves any
+            # other "{...}" as written: "{Service}" was one literal stream. One scraper writes one stream.
+            "log_stream_name": scrape["job_name"], "dimension_rollup_option": "NoDimensionRollup",
             "metric_declarations": [
                 {"dimensions": [["Service"]], "metric_name_selectors": [f"^{m}$" for m in METRIC_ALLOW_LIST
                                                                         if m != "jvm_memory_used_bytes"]},
@@ -183,7 +192,7 @@ class Collector(Component):
         name, args = f"{self._name}-{app}", self._args
         labels = {"app": app}
         account = k8s.core.v1.ServiceAccount(
-            name, metadata=self._meta(app, labels=labels, annotations={"eks.amazonaws.com/role-arn": role.arn}),
+            name, metadata=self._meta(app, labels=labels, annotations=irsa_annotations(role.arn)),
             automount_service_account_token=api_access, opts=self._child())
         config_map = k8s.core.v1.ConfigMap(name, metadata=self._meta(f"{app}-config", labels=labels),
                                            data={"config.yaml": config}, opts=self._child())
@@ -230,7 +239,7 @@ class Collector(Component):
                 },
             },
             # The IRSA webhook reads the account's role annotation when a pod is admitted.
-            opts=self._child(depends_on=[account, config_map]))
+            opts=self._child(depends_on=[account, config_map, args.nodes]))
 
     def _discovery(self) -> None:
         """The scraper lists pods in the workloads namespace only (Role, not ClusterRole)."""
@@ -250,6 +259,10 @@ class Collector(Component):
                         "podSelector": {"matchLabels": {"tier": "backend"}}}
         service_ports = [{"protocol": "TCP", "port": s.port} for s in SERVICES if s.is_backend]
         aws_apis = {"to": [{"ipBlock": {"cidr": args.vpc_cidr}}], "ports": [{"protocol": "TCP", "port": 443}]}
+        # The EKS network policy agent sees the ClusterIP, before kube-proxy's DNAT, so the VPC CIDR does not
+        # cover the API server (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go,
+        # getMatchingServiceClusterIPs; aws/aws-network-policy-agent#549).
+        api_server = {"to": [{"ipBlock": {"cidr": args.api_server_cidr}}], "ports": [{"protocol": "TCP", "port": 443}]}
         policies = [
             (NAMESPACE, "default-deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
             (NAMESPACE, "allow-spans-into-collector", {
@@ -258,8 +271,8 @@ class Collector(Component):
                 "egress": [aws_apis, DNS]}),  # X-Ray through its VPC endpoint
             (NAMESPACE, "allow-scraper", {
                 "podSelector": {"matchLabels": {"app": SCRAPER}}, "policyTypes": ["Egress"],
-                # The services' ports; the API server and CloudWatch Logs through the VPC (443).
-                "egress": [{"to": [backend_pods], "ports": service_ports}, aws_apis, DNS]}),
+                # The services' ports; pod discovery at the API Service; CloudWatch Logs through the VPC (443).
+                "egress": [{"to": [backend_pods], "ports": service_ports}, api_server, aws_apis, DNS]}),
             (args.workloads_namespace, "allow-backend-to-trace-collector", {
                 "podSelector": {"matchLabels": {"tier": "backend"}}, "policyTypes": ["Egress"],
                 "egress": [{"to": [{"namespaceSelector": {"matchLabels": in_ns},

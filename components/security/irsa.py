@@ -18,6 +18,17 @@ class OidcIssuer:
     url: pulumi.Input[str]  # https://oidc.eks.<region>.amazonaws.com/id/<id>
 
 
+def irsa_annotations(role_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """A ServiceAccount's IRSA annotations: its role, and STS at the regional endpoint.
+
+    ``sts-regional-endpoints: "true"`` makes the pod identity webhook set AWS_STS_REGIONAL_ENDPOINTS=regional
+    (aws/amazon-eks-pod-identity-webhook README, "optional: When set to "true", adds AWS_STS_REGIONAL_ENDPOINTS
+    env var to containers"). SDKs that still default to the global sts.amazonaws.com (Java and Go v1) would
+    otherwise leave the VPC, which the NetworkPolicies allow only to the VPC CIDR (the STS endpoint is there).
+    """
+    return {"eks.amazonaws.com/role-arn": role_arn, "eks.amazonaws.com/sts-regional-endpoints": "true"}
+
+
 def service_account_role(name: str, *, parent: pulumi.Resource, issuer: OidcIssuer, namespace: str,
                          service_account: str, description: str,
                          opts: pulumi.ResourceOptions | None = None) -> aws.iam.Role:

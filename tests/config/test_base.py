@@ -101,6 +101,7 @@ VALIDATOR_TESTS = {
     "DatabaseSettings._connections_fit": test_data.test_max_connections_is_explicit_and_within_what_the_class_holds,
     "WorkloadsSettings._consistent": test_kubernetes.test_a_pdb_that_would_forbid_every_eviction_is_refused,
     "NodePoolSettings._sizes": test_autoscaling.test_an_x86_family_is_refused_the_images_are_arm64,
+    "StackConfig._service_cidr": test_kubernetes.test_the_service_range_follows_the_eks_api_rules,
     "StackConfig._bootstrap_namespace_fits": test_stack.test_the_bootstrap_namespace_must_fit_a_dns_label_on_aws,
     "RetentionDays": None,  # below
     "matching": test_autoscaling.test_durations_follow_the_node_pool_crd,  # config/autoscaling.py's pattern types

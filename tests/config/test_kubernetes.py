@@ -133,6 +133,39 @@ def test_desired_size_must_lie_between_min_and_max():  # ClusterSettings._sizes
         "tiketi:cluster.desiredSize: 5 must lie between minSize (2) and maxSize (4)")
 
 
+def test_the_service_range_defaults_to_the_one_eks_picks_for_the_vpc():  # StackConfig.kubernetes_service_cidr
+    # Unset: what EKS chose for an existing cluster (a 10.x VPC gets 172.20.0.0/16, others 10.100.0.0/16),
+    # so pinning it replaces no cluster; the API Service is the range's first address.
+    for stack in ("prod", "staging"):
+        config = parse(stack)
+        assert config.cluster.service_ipv4_cidr is None
+        assert (str(config.kubernetes_service_cidr), config.kubernetes_api_service_cidr) == (
+            "172.20.0.0/16", "172.20.0.1/32")
+    other_vpc = parse_aws(**{"tiketi:network": {"vpcCidr": "192.168.0.0/16",
+                                                "availabilityZones": ["ap-northeast-2a", "ap-northeast-2b"]}})
+    assert (str(other_vpc.kubernetes_service_cidr), other_vpc.kubernetes_api_service_cidr) == (
+        "10.100.0.0/16", "10.100.0.1/32")
+    pinned = parse_aws(**{"tiketi:cluster": {**CLUSTER, "serviceIpv4Cidr": "10.200.0.0/20"}})
+    assert (str(pinned.kubernetes_service_cidr), pinned.kubernetes_api_service_cidr) == (
+        "10.200.0.0/20", "10.200.0.1/32")
+
+
+@pytest.mark.parametrize("cidr", ["100.64.0.0/16", "10.0.0.0/11", "172.20.0.0/25"])
+def test_the_service_range_follows_the_eks_api_rules(cidr):  # StackConfig._service_cidr
+    assert problem_with("cluster", serviceIpv4Cidr=cidr) == (
+        f'tiketi:cluster.serviceIpv4Cidr: "{cidr}" is not allowed; expected a /12 to /24 inside 10.0.0.0/8, '
+        "172.16.0.0/12 or 192.168.0.0/16 (EKS API), e.g. 172.20.0.0/16")
+
+
+def test_the_service_range_stays_off_docker_and_the_vpc():  # StackConfig._service_cidr
+    assert problem_with("cluster", serviceIpv4Cidr="172.16.0.0/12") == (
+        'tiketi:cluster.serviceIpv4Cidr: "172.16.0.0/12" must not overlap 172.17.0.0/16, the Docker bridge range '
+        "on EKS nodes")
+    assert problem_with("cluster", serviceIpv4Cidr="10.0.128.0/20") == (
+        'tiketi:cluster.serviceIpv4Cidr: "10.0.128.0/20" overlaps the VPC (10.0.0.0/16); EKS needs a Service range '
+        "outside it")
+
+
 # --- tiketi:workloads ---------------------------------------------------------------------------
 
 

@@ -162,7 +162,8 @@ def test_target_groups(aws_stack):
     assert (target_group.inputs["protocol"], target_group.inputs["targetType"]) == ("HTTP", "ip")
     assert {k: target_group.inputs["healthCheck"][k] for k in ("path", "interval", "healthyThreshold",
                                                                "unhealthyThreshold", "matcher")} == {
-        "path": "/health", "interval": 30, "healthyThreshold": 2, "unhealthyThreshold": 3, "matcher": "200"}
+        "path": "/actuator/health/readiness", "interval": 30, "healthyThreshold": 2, "unhealthyThreshold": 3,
+        "matcher": "200"}
     assert target_group.inputs["stickiness"] == {"type": "lb_cookie", "cookieDuration": 86400, "enabled": True}
     frontend = aws_stack.one("aws:lb/targetGroup:TargetGroup", port=3000)
     assert {k: frontend.inputs[k] for k in ("protocol", "targetType", "vpcId", "deregistrationDelay")} == {

@@ -172,3 +172,15 @@ def test_a_controller_chart_installed_before_any_node_is_reported():
     assert problem.startswith(f"[{rule}] Release metrics does not wait for NodeGroup nodes")
     assert problems(rule, nodes, waiting(metrics, nodes)) == []
     assert problems(rule, nodes, CRDS) == []  # a chart of CRDs runs no pod
+
+
+def test_a_pod_workload_applied_before_any_eks_node_is_reported():
+    rule = "pod-workload-after-its-nodes"
+    cluster = registration("eks", type_="aws:eks/cluster:Cluster")
+    nodes = registration("nodes", type_="aws:eks/nodeGroup:NodeGroup")
+    collector = deployment("adot-collector", {})
+    [problem] = problems(rule, cluster, nodes, collector)
+    assert problem.startswith(f"[{rule}] Deployment adot-collector does not wait for NodeGroup nodes")
+    assert problems(rule, cluster, nodes, waiting(collector, nodes)) == []
+    # kind's nodes exist before Pulumi runs: nothing to wait for there.
+    assert problems(rule, collector) == []

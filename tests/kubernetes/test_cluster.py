@@ -108,6 +108,21 @@ def test_load_balancer_controller_and_target_group_bindings(aws_stack):
     assert bindings["ticket-service"]["spec"]["targetGroupARN"] == ticket_tg
 
 
+def test_the_load_balancer_controller_stays_on_the_managed_nodes_and_drains_one_at_a_time(aws_stack):
+    # Its pod webhook (readiness gates) fails open: the controller must not vanish with a Karpenter node.
+    # Keys of eks-charts aws-load-balancer-controller 1.13.0 values.yaml (affinity, podDisruptionBudget).
+    release = aws_stack.one("kubernetes:helm.sh/v3:Release", chart="aws-load-balancer-controller")
+    values = release.inputs["values"]
+    assert release.inputs["version"] == "1.13.0"
+    assert (values["replicaCount"], values["podDisruptionBudget"]) == (2, {"maxUnavailable": 1})
+    assert values["affinity"] == {
+        "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]}]}},
+        "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": {
+            "topologyKey": "kubernetes.io/hostname",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "aws-load-balancer-controller"}}}}]}}
+
+
 def test_kubernetes_objects_go_through_the_cluster_provider(aws_stack):
     [provider] = aws_stack.providers("kubernetes")
     kubeconfig = json.loads(provider.inputs["kubeconfig"])

@@ -37,7 +37,7 @@ def specs(snap) -> dict[str, dict]:
 
 def test_the_spec_policies_on_every_stack(any_stack):
     found = specs(any_stack)
-    narrowed = ("allow-frontend-ingress",) if any_stack.stack != "local" else ()
+    narrowed = ("allow-frontend-ingress", "allow-gateway-ingress") if any_stack.stack != "local" else ()
     for name, spec in SPEC.items():
         if name not in narrowed:
             assert found[name] == spec, name
@@ -103,8 +103,34 @@ def test_the_frontend_may_resolve_names_and_reach_the_gateway_and_nothing_else(a
     frontend_egress = {name: p.get("egress") for name, p in found.items() if "Egress" in p["policyTypes"]
                        and p["podSelector"] in ({}, {"matchLabels": {"app": "frontend"}})}
     assert frontend_egress == {"default-deny-all": None, "allow-frontend-to-gateway": FRONTEND_TO_GATEWAY["egress"]}
-    gateway_ingress = found["allow-gateway-ingress"]["ingress"]
-    assert gateway_ingress == [{"ports": [{"port": 3001, "protocol": "TCP"}]}]  # admits the frontend's pods
+    [gateway_ingress] = found["allow-gateway-ingress"]["ingress"]
+    # admits the frontend's pods: by name on AWS, as everyone on kind (no `from`)
+    assert "from" not in gateway_ingress or {"podSelector": {"matchLabels": {"app": "frontend"}}} in gateway_ingress[
+        "from"]
+
+
+def test_on_aws_the_gateway_admits_only_the_public_albs_subnets_and_the_frontend(aws_stack):
+    """Review finding 6: every node and pod shares the EKS cluster security group, so only this policy keeps
+    other pods (any namespace) from calling the gateway around CloudFront, WAF and the edge's queue token."""
+    cidrs = sorted(s.inputs["cidrBlock"] for s in aws_stack.all("aws:ec2/subnet:Subnet", tags={"Tier": "public"}))
+    first = {"prod": "10.0.0.0/24", "staging": "10.1.0.0/24"}[aws_stack.stack]
+    assert len(cidrs) == len(aws_stack.outputs["publicSubnetIds"]) and cidrs[0] == first
+    found = specs(aws_stack)
+    assert found["allow-gateway-ingress"] == {
+        "podSelector": {"matchLabels": {"app": "gateway-service"}}, "policyTypes": ["Ingress"],
+        "ingress": [{"from": [*({"ipBlock": {"cidr": c}} for c in cidrs),
+                              {"podSelector": {"matchLabels": {"app": "frontend"}}}],
+                     "ports": [{"port": 3001, "protocol": "TCP"}]}]}
+    # No rule admits the gateway from everywhere: each ingress rule towards it names its sources.
+    gateway = [p for p in found.values() if "Ingress" in p["policyTypes"]
+               and p["podSelector"] in ({}, {"matchLabels": {"app": "gateway-service"}},
+                                        {"matchLabels": {"tier": "backend"}})]
+    assert all(rule.get("from") for p in gateway for rule in p.get("ingress", []))
+
+
+def test_on_kind_the_gateway_keeps_the_specs_open_ingress(local):
+    # The NodePort reaches the pod from the node's address: the spec's rule, unchanged.
+    assert specs(local)["allow-gateway-ingress"]["ingress"] == [{"ports": [{"port": 3001, "protocol": "TCP"}]}]
 
 
 def test_vpc_cni_enforces_network_policies(aws_stack):

@@ -102,6 +102,8 @@ def test_the_metrics_pipeline_keeps_only_the_allow_list(aws_stack):
     assert (emf["region"], emf["namespace"], emf["log_group_name"], emf["dimension_rollup_option"]) == (
         "ap-northeast-2", "Tiketi/Services", f"/aws/containerinsights/tiketi-{aws_stack.stack}/prometheus",
         "NoDimensionRollup")
+    # A plain name: awsemf substitutes only its own placeholders ({PodName}, {TaskId}, ...), never "{Service}".
+    assert emf["log_stream_name"] == "tiketi-services"
     selected = [s for d in emf["metric_declarations"] for s in d["metric_name_selectors"]]
     assert sorted(selected) == sorted(f"^{m}$" for m in METRIC_ALLOW_LIST)
     assert all(d["dimensions"] == [["Service"]] for d in emf["metric_declarations"])
@@ -175,8 +177,10 @@ def test_network_policies_open_exactly_the_span_and_scrape_paths(prod):
     spans = policies[("observability", "allow-spans-into-collector")]
     assert spans["ingress"] == [{"from": [backend_in_prod], "ports": [{"protocol": "TCP", "port": 9411}]}]
     assert spans["egress"][0] == vpc_443  # X-Ray through its VPC endpoint, never the internet
-    assert policies[("observability", "allow-scraper")]["egress"][:2] == [
-        {"to": [backend_in_prod], "ports": service_ports}, vpc_443]
+    # The API server at the `kubernetes` Service's ClusterIP (pod discovery), CloudWatch Logs through the VPC.
+    assert policies[("observability", "allow-scraper")]["egress"][:3] == [
+        {"to": [backend_in_prod], "ports": service_ports},
+        {"to": [{"ipBlock": {"cidr": "172.20.0.1/32"}}], "ports": [{"protocol": "TCP", "port": 443}]}, vpc_443]
     assert policies[("tiketi-prod", "allow-backend-to-trace-collector")]["egress"] == [
         {"to": [{**collector_ns, "podSelector": {"matchLabels": {"app": "adot-collector"}}}],
          "ports": [{"protocol": "TCP", "port": 9411}]}]

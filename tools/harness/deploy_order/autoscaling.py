@@ -109,6 +109,13 @@ def node_groups_for(snap: Snapshot, release: Registration) -> Iterable[Registrat
     return snap.all("aws:eks/nodeGroup:NodeGroup") or [_missing("a managed node group")]
 
 
+def node_groups_for_pods(snap: Snapshot, workload: Registration) -> Iterable[Registration]:
+    """On EKS every awaited pod workload needs nodes Pulumi creates; kind's nodes exist before Pulumi runs."""
+    if not snap.all("aws:eks/cluster:Cluster"):
+        return []
+    return snap.all("aws:eks/nodeGroup:NodeGroup") or [_missing("a managed node group")]
+
+
 KARPENTER = "https://karpenter.sh/docs/"
 
 AUTOSCALING_RULES: tuple[OrderRule, ...] = (
@@ -155,6 +162,16 @@ AUTOSCALING_RULES: tuple[OrderRule, ...] = (
             "group (the controllers stay off Karpenter's nodes): without nodes the release times out",
         source="https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v3/release/ (skipAwait: "
                "'By default, the provider waits until all resources are in a ready state')"),
+    OrderRule(
+        "pod-workload-after-its-nodes", (DEPLOYMENT, "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:Job"),
+        related=node_groups_for_pods,
+        why="Pulumi awaits a Deployment's or StatefulSet's Ready replicas and a Job's completion (10 minutes by "
+            "default); applied before the managed node group is Ready (it waits for the vpc-cni add-on) its pods "
+            "stay Pending and the update can time out. Through Karpenter's NodePool a workload waits for the "
+            "group too (the controller's release waits for it)",
+        source="https://www.pulumi.com/registry/packages/kubernetes/api-docs/apps/v1/deployment/ ('If the "
+               "Deployment has not reached a Ready state after 10 minutes, it will time out and mark the resource "
+               "update as Failed')"),
 )
 
 # The AWS side joins AWS_RULES (aws.py), so the test that every AWS type the program creates has
