@@ -2,9 +2,13 @@
 
 Resources echo their inputs plus the outputs the real provider computes (``id``, ``arn``,
 endpoints, DNS names) in realistic shapes, so ``.apply`` code in the program runs on
-values like the real ones. Invokes (data sources) answer from a table; an invoke the
-table does not know fails loudly rather than returning ``{}``, because a silent empty
-answer would let the render show a program that cannot work.
+values like the real ones. Invokes (data sources) answer only the questions the program is
+meant to ask, with the arguments the real provider accepts (a managed prefix list or CloudFront
+policy by its exact name, a public zone by name, the ELB account of a region AWS lists one for,
+the caller's identity without arguments); any other question fails loudly, as AWS would, rather
+than returning a plausible answer that a test would then check: a table that answered every name
+with the same id would let the program ask for the wrong list unnoticed. An invoke the table does
+not know fails too, rather than returning ``{}``.
 """
 
 from __future__ import annotations
@@ -77,7 +81,9 @@ class FakeCloud(pulumi.runtime.Mocks):
     # --- invokes ---------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        self.region = self.default_region
+        # An invoke answers for its provider's region (the default provider: the stack's).
+        provider_name = args.provider.rsplit("::", 2)[-2] if args.provider else None
+        self.region = self._provider_regions.get(provider_name, self.default_region)
         answer = _INVOKES.get(args.token)
         if answer is None:
             raise NotImplementedError(
@@ -355,7 +361,8 @@ _COMPUTED: dict[str, Callable[[FakeCloud, str, dict], dict]] = {
     "aws:iam/role:Role": _iam_role,
 }
 
-# The ELB log-delivery account of each region this program may use (AWS documents them).
+# The ELB log-delivery account of each region this program may use (Elastic Load Balancing User Guide,
+# "Enable access logs for your Application Load Balancer", regions available before August 2022).
 ELB_ACCOUNTS = {"ap-northeast-2": "600734575887", "us-east-1": "127311923021"}
 
 # AWS-managed CloudFront policies (names and ids as AWS publishes them: "Use managed cache policies",
@@ -365,6 +372,12 @@ MANAGED_CACHE_POLICIES = {"Managed-CachingDisabled": "4135ea2d-6df8-44a3-9df3-4b
                           "Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
 MANAGED_ORIGIN_REQUEST_POLICIES = {"Managed-AllViewer": "216adef6-5c7f-47e4-b989-5492eafa07d3",
                                    "Managed-AllViewerExceptHostHeader": "b689b0a8-53d0-40ab-baf2-68738e2966ac"}
+# AWS-managed prefix lists the fake account holds, by name: CloudFront's origin-facing servers (a
+# weight of 55 against a security group's rules: VPC User Guide, "AWS-managed prefix lists") and, so
+# that a wrong name that exists in every region is not mistaken for it, the S3 gateway list. The ids
+# are per region in AWS and not documented; these are the fake account's.
+MANAGED_PREFIX_LISTS = {"com.amazonaws.global.cloudfront.origin-facing": ("pl-22a6434b", 55),
+                        "com.amazonaws.{region}.s3": ("pl-78a54011", 1)}
 _HOST_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
@@ -397,34 +410,54 @@ def _public_zone(cloud: FakeCloud, args: dict) -> dict:
             "resourceRecordSetCount": 2, "callerReference": "fake", "comment": "", "tags": {}}
 
 
+def _invoke_region(cloud: FakeCloud, args: dict, what: str) -> str:
+    """The region an invoke answers for: its own ``region`` argument (pulumi-aws 7) or the provider's."""
+    region = args.get("region") or cloud.region
+    if region not in ELB_ACCOUNTS:
+        raise ValueError(f"{what}: region {region!r} is not one this program deploys to ({', '.join(ELB_ACCOUNTS)})")
+    return region
+
+
+def _prefix_list(cloud: FakeCloud, args: dict) -> dict:
+    """A managed prefix list by its exact name, as the program asks; ids, filters or another name fail
+    as a name that matches nothing does in EC2 (``DescribeManagedPrefixLists`` finds no list)."""
+    given = _given(args)
+    region = _invoke_region(cloud, given, "getManagedPrefixList")
+    given.pop("region", None)
+    names = {name.format(region=region): value for name, value in MANAGED_PREFIX_LISTS.items()}
+    if set(given) != {"name"} or given["name"] not in names:
+        raise ValueError(f"getManagedPrefixList: no managed prefix list matches {given} in {region}; the program "
+                         f"asks for one by its exact name ({', '.join(names)})")
+    list_id, max_entries = names[given["name"]]
+    return {"id": list_id, "name": given["name"], "addressFamily": "IPv4", "maxEntries": max_entries,
+            "arn": f"arn:aws:ec2:{region}:aws:prefix-list/{list_id}", "ownerId": "AWS", "entries": [],
+            "version": 1, "tags": {}}
+
+
+def _elb_service_account(cloud: FakeCloud, args: dict) -> dict:
+    """The ELB log-delivery account of the invoke's region; a region AWS lists no account for fails."""
+    given = _given(args)
+    if set(given) - {"region"}:
+        raise ValueError(f"getServiceAccount takes only a region; asked {given}")
+    account = ELB_ACCOUNTS[_invoke_region(cloud, given, "getServiceAccount")]
+    return {"id": account, "arn": f"arn:aws:iam::{account}:root"}
+
+
+def _caller_identity(cloud: FakeCloud, args: dict) -> dict:
+    if _given(args):
+        raise ValueError(f"getCallerIdentity takes no arguments; asked {args}")
+    return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-render",
+            "userId": "AIDAOFFLINERENDER", "id": ACCOUNT_ID}
+
+
+# Only the invokes the program makes: another data source (getRegion, getPartition, getAvailabilityZones:
+# the program takes the region and zones from its config) fails loudly, see FakeCloud.call.
 _INVOKES: dict[str, Callable[[FakeCloud, dict], dict]] = {
     "aws:route53/getZone:getZone": _public_zone,
     "aws:cloudfront/getCachePolicy:getCachePolicy": _managed_policy("cache", MANAGED_CACHE_POLICIES),
     "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy": _managed_policy(
         "origin-request", MANAGED_ORIGIN_REQUEST_POLICIES),
-    "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda cloud, args: {
-        "id": "pl-22a6434b", "name": args["name"], "addressFamily": "IPv4", "maxEntries": 55,
-        "arn": f"arn:aws:ec2:{cloud.region}:aws:prefix-list/pl-22a6434b", "ownerId": "AWS", "entries": [],
-        "version": 1, "tags": {},
-    },
-    "aws:elb/getServiceAccount:getServiceAccount": lambda cloud, args: {
-        "id": ELB_ACCOUNTS[cloud.region], "arn": f"arn:aws:iam::{ELB_ACCOUNTS[cloud.region]}:root",
-    },
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda cloud, _: {
-        "accountId": ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-render",
-        "userId": "AIDAOFFLINERENDER",
-        "id": ACCOUNT_ID,
-    },
-    "aws:index/getPartition:getPartition": lambda cloud, _: {
-        "partition": "aws",
-        "dnsSuffix": "amazonaws.com",
-        "id": "aws",
-    },
-    "aws:index/getRegion:getRegion": lambda cloud, args: {
-        "name": args.get("region") or cloud.region,
-        "region": args.get("region") or cloud.region,
-        "id": args.get("region") or cloud.region,
-    },
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": _prefix_list,
+    "aws:elb/getServiceAccount:getServiceAccount": _elb_service_account,
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
 }
-

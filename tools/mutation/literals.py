@@ -106,16 +106,16 @@ class _Visitor(ast.NodeVisitor):
 
     # --- what sets a reason --------------------------------------------------------------
 
-    def visit_Expr(self, node: ast.Expr) -> None:  # noqa: N802 - ast.NodeVisitor API
+    def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             self._within("doc", node.value)
         else:
             self.generic_visit(node)
 
-    def visit_Raise(self, node: ast.Raise) -> None:  # noqa: N802
+    def visit_Raise(self, node: ast.Raise) -> None:
         self._within("text", [node.exc, node.cause])
 
-    def visit_Assert(self, node: ast.Assert) -> None:  # noqa: N802
+    def visit_Assert(self, node: ast.Assert) -> None:
         self.visit(node.test)
         self._within("text", node.msg)
 
@@ -139,15 +139,15 @@ class _Visitor(ast.NodeVisitor):
             return
         self._within("annotation", node)
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:  # noqa: N802
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._annotation(node.annotation)
         if node.value is not None:
             self.visit(node.value)
 
-    def visit_arg(self, node: ast.arg) -> None:  # noqa: N802
+    def visit_arg(self, node: ast.arg) -> None:
         self._annotation(node.annotation)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # noqa: N802
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         for decorator in node.decorator_list:
             self.visit(decorator)
         self.visit(node.args)
@@ -157,14 +157,14 @@ class _Visitor(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815
 
-    def visit_Assign(self, node: ast.Assign) -> None:  # noqa: N802
+    def visit_Assign(self, node: ast.Assign) -> None:
         targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
         if targets == ["TYPE"] or targets == ["__all__"]:
             self._within("name", node.value)
         else:
             self.generic_visit(node)
 
-    def visit_Call(self, node: ast.Call) -> None:  # noqa: N802
+    def visit_Call(self, node: ast.Call) -> None:
         callee = _callee(node)
         self.visit(node.func)
         if callee in TEXT_CALLS:
@@ -188,13 +188,13 @@ class _Visitor(ast.NodeVisitor):
             else:
                 self.visit(keyword.value)
 
-    def visit_Dict(self, node: ast.Dict) -> None:  # noqa: N802
+    def visit_Dict(self, node: ast.Dict) -> None:
         for key, value in zip(node.keys, node.values, strict=True):
             if key is not None:
                 self._within("key", key)
             self.visit(value)
 
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:  # noqa: N802
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         for value in node.values:
             if isinstance(value, ast.Constant):
                 self.visit_Constant(value)
@@ -203,7 +203,7 @@ class _Visitor(ast.NodeVisitor):
 
     # --- the literals -------------------------------------------------------------------------
 
-    def visit_Constant(self, node: ast.Constant) -> None:  # noqa: N802
+    def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if value is None or value is Ellipsis or isinstance(value, bytes | complex):
             return

@@ -62,10 +62,7 @@ def tier_tests(path: str, files: list[str]) -> list[str]:
     """The mutated tier's own tests: ``components/edge/cdn.py`` -> ``tests/edge/``; config models and
     the shared modules first meet their own test file, then the program's."""
     parts = path.split("/")
-    if path == "__main__.py" or len(parts) == 2:
-        tier = "program"
-    else:
-        tier = parts[1]
+    tier = "program" if path == "__main__.py" or len(parts) == 2 else parts[1]
     own = [f for f in files if f.startswith(f"tests/{tier}/")]
     named = [f for f in own if f.endswith(f"/test_{parts[-1]}")]
     return named + [f for f in own if f not in named]
@@ -264,7 +261,7 @@ class Scheduler:
 
     def baseline(self) -> dict:
         job = self.start(None, [self.files])
-        _, status = os.waitpid(job.pid, 0)
+        _, _status = os.waitpid(job.pid, 0)
         return self.finish(job)
 
     def run(self, literals: list[Literal], deadline: float, report) -> None:
