@@ -65,6 +65,8 @@ def test_frontend_bucket(stack, origins, request):
     [rule] = cors.inputs["corsRules"]
     assert (rule["allowedMethods"], rule["exposeHeaders"], rule["allowedOrigins"]) == (["GET", "HEAD"], ["ETag"],
                                                                                        origins)
+    # Browsers cache the preflight answer for 50 minutes (S3 User Guide's CORS example: MaxAgeSeconds 3000).
+    assert (rule["allowedHeaders"], rule["maxAgeSeconds"]) == (["*"], 3000)
     [lifecycle] = attached(snap, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", frontend)
     rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
     assert rules["delete-old-versions"]["noncurrentVersionExpiration"] == {"noncurrentDays": 30}

@@ -44,6 +44,9 @@ def test_node_group(stack, types, capacity, sizes, request):
     assert nodes_sg.id in template.inputs["vpcSecurityGroupIds"]
     assert template.inputs["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
                                                   "httpPutResponseHopLimit": 1}
+    # The root volume of the AL2023 EKS AMI (/dev/xvda): gp3, 50 GiB, encrypted, gone with the node.
+    assert template.inputs["blockDeviceMappings"] == [{"deviceName": "/dev/xvda", "ebs": {
+        "volumeSize": 50, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}}]
 
 
 def test_pulumi_owns_the_desired_size_so_raising_min_size_moves_it_too(aws_stack):

@@ -232,6 +232,8 @@ def test_ecr_repositories(prod):
     for repository in repositories:
         assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+        # ECR's default, written out: AES256 (S3-managed keys), not a KMS key the cluster's pull role cannot use.
+        assert repository.inputs["encryptionConfigurations"] == [{"encryptionType": "AES256"}]
         [policy] = prod.all("aws:ecr/lifecyclePolicy:LifecyclePolicy", repository=repository.outputs["name"])
         import json
 
