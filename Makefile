@@ -7,7 +7,7 @@ STACKS := local staging prod
 STACK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint render render-all render-diff preflight preview up up-infra bench clean local-up local-down policy-test set-image urns docs real-servers
+.PHONY: help venv test lint render render-all render-diff preflight preview up up-infra bench clean local-up local-down policy-test set-image urns docs real-servers mutation
 
 help:
 	@echo "make test                 lint + unit tests on Pulumi's mock engine (creates ./venv on first use)"
@@ -20,6 +20,7 @@ help:
 	@echo "make up-infra STACK=<stack> first deploy, step 1: pulumi up without the Deployments (writes the override"
 	@echo "                          into Pulumi.<stack>.yaml; step 3: pulumi config rm --path tiketi:workloads.deployServices)"
 	@echo "make bench                benchmarks (medians of several runs; never part of make test)"
+	@echo "make mutation [MUTATION_BUDGET=<min>] [MUTATION_ARGS=...]  change each literal, list the ones no test notices"
 	@echo "make policy-test          the policy pack's tests in its own venv (policy/venv)"
 	@echo "make set-image STACK=<stack> SERVICE=<service> TAG=<tag>   promote an image tag in Pulumi.<stack>.yaml"
 	@echo "make urns                 rewrite tests/golden/urns/<stack>.txt (review the diff: a vanished URN is a replacement)"
@@ -110,6 +111,13 @@ up-infra: venv
 bench: venv
 	$(BIN)/python -m tests.benchmarks.bench_lambdas
 	$(BIN)/python -m tests.benchmarks.bench_render
+
+# Mutation testing of the program's literals (tools/mutation): never part of make test or CI.
+# MUTATION_BUDGET: minutes after which no new mutant starts; MUTATION_ARGS e.g. --sample 5,
+# --only components/edge, --rerun build/mutation/report.json, --list. Exit 1 below 95 %.
+MUTATION_BUDGET ?= 60
+mutation: venv
+	$(BIN)/python -m tools.mutation --budget $(MUTATION_BUDGET) $(MUTATION_ARGS)
 
 # The policy pack has its own venv: pulumi-policy pins protobuf 5.x, the program needs 6.x.
 policy/venv/.installed: policy/requirements.txt

@@ -35,6 +35,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--names", action="store_true", help="mutate resource logical names too")
     parser.add_argument("--rerun", type=Path, help="only the survivors (and untested) of an earlier report")
     parser.add_argument("--seed", type=int, default=21, help="order of the mutants (a budget-cut run is a sample)")
+    parser.add_argument("--sample", type=float, default=100.0, metavar="PERCENT",
+                        help="only this share of the mutants, chosen by a hash of file, source line and value, so "
+                             "two commits sample (nearly) the same mutants and their scores compare (default 100)")
     parser.add_argument("--target", type=float, default=95.0, help="score (percent) below which the exit is 1")
     parser.add_argument("--list", action="store_true", help="list the literals and how each is treated, run none")
     parser.add_argument("--report", type=Path, default=ROOT / "build" / "mutation" / "report.json")
@@ -53,6 +56,8 @@ def select(args: argparse.Namespace, literals: list[Literal]) -> list[Literal]:
         again = {(m["path"], m["line"], m["value_repr"]) for m in previous["mutants"]
                  if m["status"] in ("survived", "untested")}
         chosen = [lit for lit in chosen if (lit.path, lit.line, repr(lit.value)) in again]
+    if args.sample < 100:
+        chosen = [lit for lit in chosen if lit.bucket() < args.sample * 100]
     random.Random(args.seed).shuffle(chosen)  # noqa: S311 - an order, not a secret
     return chosen
 
@@ -100,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     return summarise(args, chosen, results, counts, time.monotonic() - started)
 
 
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if ROOT in path.parents else str(path)
+
+
 def summarise(args, chosen: list[Literal], results: dict[Literal, dict], counts: Counter, seconds: float) -> int:
     tested = len(results)
     killed = sum(r["killed"] for r in results.values())
@@ -123,7 +133,7 @@ def summarise(args, chosen: list[Literal], results: dict[Literal, dict], counts:
         print(f"survivor: {lit.path}:{lit.line}  {lit.describe()}")
     print(f"\nmutation score: {score:.1f}% ({killed} killed of {tested} tested, {timeouts} by timeout; "
           f"{len(survivors)} survived; {len(chosen) - tested} untested when the budget ran out) "
-          f"in {seconds / 60:.1f} min; report: {args.report.relative_to(ROOT)}")
+          f"in {seconds / 60:.1f} min; report: {_shown(args.report)}")
     return 0 if tested and score >= args.target else 1
 
 

@@ -40,6 +40,7 @@ NOT_IN_PROCESS = {
     "tests/harness/test_render_diff.py": "renders git worktrees in other processes, from the files on disk",
     "tests/local/test_cluster_script.py": "runs local/cluster.sh, which the components never reach",
     "tests/ops/test_workflows.py": "lints the CI workflows",
+    "tests/harness/test_mutation.py": "tests the mutation tool itself",
     "tests/lambdas/test_edge_queue_check.py": "Lambda handler code only (lambdas/ is not mutated)",
     "tests/lambdas/test_edge_properties.py": "Lambda handler code only",
     "tests/lambdas/test_worker_sqs_e2e.py": "Lambda handler code only",
