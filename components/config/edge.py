@@ -191,7 +191,7 @@ class EdgeSettings(Section):
         # name and everything below it, and a name below it with no record there is NXDOMAIN (the
         # resolver does not fall back to public DNS), so no other name may live below it.
         for name_key, name in self._named():
-            if name_key != "internalApiDomain" and within(name.removeprefix("*."), internal):
+            if name_key != "internalApiDomain" and within(name, internal):
                 raise KeyProblemError(f"{key}internalApiDomain", internal,
                                        f"would hide {name_key} {name} inside the VPC: its private zone answers every "
                                        "name below it; give the internal API a name of its own such as "

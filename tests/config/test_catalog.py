@@ -136,3 +136,11 @@ def test_rds_default_max_connections():
     # LEAST(DBInstanceClassMemory/9531392, 5000): 4 GiB -> at most 450; 90 % stays at or under RDS's default.
     assert (rds_default_max_connections(4), rds_default_max_connections(4, 0.9)) == (450, 405)
     assert rds_default_max_connections(64) == 5000
+
+
+def test_node_sizes_cannot_be_changed_by_whoever_reads_them():
+    # The capacity check and Karpenter's NodePool read the same table: a caller must not shrink it for the other.
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        EC2_NODE_SIZES["m7g.large"].vcpu = 4

@@ -249,3 +249,13 @@ def test_the_master_password_rotates_weekly_by_default():
     assert parse_aws(**days).database.master_password_rotation_days == 30
     assert problem_with("database", masterPasswordRotationDays=0).startswith(
         "tiketi:database.masterPasswordRotationDays: 0 is invalid: input should be greater than or equal to 1")
+
+
+
+def test_kafka_replication_is_at_least_two_and_min_insync_at_least_one():
+    # One replica loses data with its broker; the reference says it in words, so the bounds are tested here.
+    assert problem_with("kafka", replicationFactor=1) == (
+        "tiketi:kafka.replicationFactor: 1 is invalid: input should be greater than or equal to 2")
+    assert problem_with("kafka", minInsyncReplicas=0) == (
+        "tiketi:kafka.minInsyncReplicas: 0 is invalid: input should be greater than or equal to 1")
+    assert parse_aws(**{"tiketi:kafka": {"replicationFactor": 2, "minInsyncReplicas": 1}}).kafka.sizing(2) == (2, 2, 1)

@@ -93,3 +93,9 @@ def test_default_tags_must_name_this_stack():
     raw = aws_config(**{"aws:defaultTags": {"tags": {**TAGS, "Environment": "staging"}}})
     assert problems_of(raw, "prod") == [
         'aws:defaultTags.tags.Environment: "staging" must be "prod" so every AWS resource carries the required tags']
+
+
+def test_a_default_tag_of_the_wrong_type_is_named_by_its_full_key():
+    raw = aws_config(**{"aws:defaultTags": {"tags": {**TAGS, "CostCenter": {"team": 1}}}})
+    assert problems_of(raw) == [
+        'aws:defaultTags.tags.CostCenter: {"team": 1} is invalid: input should be a valid string']

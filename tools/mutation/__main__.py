@@ -25,19 +25,33 @@ from tools.mutation.literals import ROOT, SKIPPED, Literal, all_literals
 from tools.mutation.runner import NOT_IN_PROCESS, Scheduler, test_files, warm_up
 
 
+def _share(text: str) -> tuple[float, float]:
+    low, _, high = text.rpartition(":")
+    try:
+        share = (float(low or 0), float(high))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--sample {text!r}: a percentage (5) or a range of them (5:10)") from None
+    if not 0 <= share[0] < share[1] <= 100:
+        raise argparse.ArgumentTypeError(f"--sample {text!r}: percentages from 0 to 100, the first below the second")
+    return share
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make mutation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=60.0,
                         help="minutes after which no new mutant starts (default 60); the rest are reported untested")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="children at once (default: cores)")
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds one mutant may take (killed after)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds one mutant may take before it counts as killed (default: three times the "
+                             "unmutated run, at least 240: a loaded machine must not turn survivors into kills)")
     parser.add_argument("--only", nargs="*", default=[], help="only literals in these files or folders")
     parser.add_argument("--names", action="store_true", help="mutate resource logical names too")
     parser.add_argument("--rerun", type=Path, help="only the survivors (and untested) of an earlier report")
     parser.add_argument("--seed", type=int, default=21, help="order of the mutants (a budget-cut run is a sample)")
-    parser.add_argument("--sample", type=float, default=100.0, metavar="PERCENT",
+    parser.add_argument("--sample", type=_share, default=(0.0, 100.0), metavar="PERCENT|FROM:TO",
                         help="only this share of the mutants, chosen by a hash of file, source line and value, so "
-                             "two commits sample (nearly) the same mutants and their scores compare (default 100)")
+                             "two commits sample (nearly) the same mutants and their scores compare; 5 is the "
+                             "first 5 %%, 5:10 a second, disjoint 5 %% (default: all)")
     parser.add_argument("--target", type=float, default=95.0, help="score (percent) below which the exit is 1")
     parser.add_argument("--list", action="store_true", help="list the literals and how each is treated, run none")
     parser.add_argument("--report", type=Path, default=ROOT / "build" / "mutation" / "report.json")
@@ -56,8 +70,9 @@ def select(args: argparse.Namespace, literals: list[Literal]) -> list[Literal]:
         again = {(m["path"], m["line"], m["value_repr"]) for m in previous["mutants"]
                  if m["status"] in ("survived", "untested")}
         chosen = [lit for lit in chosen if (lit.path, lit.line, repr(lit.value)) in again]
-    if args.sample < 100:
-        chosen = [lit for lit in chosen if lit.bucket() < args.sample * 100]
+    low, high = args.sample
+    if (low, high) != (0.0, 100.0):
+        chosen = [lit for lit in chosen if low * 100 <= lit.bucket() < high * 100]
     random.Random(args.seed).shuffle(chosen)  # noqa: S311 - an order, not a secret
     return chosen
 
@@ -81,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     warm_up(files)
     print(f"warm-up: {time.monotonic() - started:.0f} s", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="tiketi-mutation-"))
-    scheduler = Scheduler(files=files, workers=max(1, args.workers), timeout=args.timeout, scratch=scratch)
+    scheduler = Scheduler(files=files, workers=max(1, args.workers), timeout=args.timeout or 240.0, scratch=scratch)
     if not args.no_baseline:
         baseline = scheduler.baseline()
         print(f"baseline (unmutated, every test file, one child): {baseline['seconds']:.0f} s", flush=True)
+        if args.timeout is None:
+            scheduler.timeout = max(240.0, 3 * baseline["seconds"])
         if baseline.get("killed"):
             print(f"error: the unmutated program fails in the mutation run: {baseline.get('by')}", file=sys.stderr)
             return 2
