@@ -137,3 +137,11 @@ def test_an_update_strategy_is_a_setting_not_a_secret():
     # tiketi:cache.authTokenUpdateStrategy (ROTATE/SET) names how a token is applied: shown in errors.
     assert describe("DELETE", "tiketi:cache.authTokenUpdateStrategy") == '"DELETE"'
     assert describe("DELETE", "tiketi:cache.authToken") == HIDDEN
+
+
+@pytest.mark.parametrize("key", ["tiketi:database.masterPassword", "tiketi:x.passphrase", "tiketi:x.apiKey",
+                                 "tiketi:x.accessKey", "tiketi:x.privateKey", "tiketi:x.credentials",
+                                 "tiketi:x.authToken"])
+def test_every_word_for_a_secret_in_a_key_name_hides_its_value(key):
+    assert describe("correct-horse", key) == HIDDEN
+    assert describe("correct-horse", key.replace(key.split(".")[-1], "region")) == '"correct-horse"'

@@ -46,3 +46,22 @@ def test_every_component_lives_in_the_module_its_type_token_names_and_its_packag
     for cls in classes:
         package = importlib.import_module(cls.__module__.rsplit(".", 1)[0])
         assert getattr(package, cls.__name__, None) is cls, f"{package.__name__} does not export {cls.__name__}"
+
+
+def test_value_types_are_frozen():
+    """Arguments and settings are values: a component must not change what its caller (or a sibling) holds.
+
+    Every dataclass in ``components/`` is frozen except the capacity check's report (built up finding by finding)."""
+    import dataclasses
+
+    mutable = set()
+    count = 0
+    for module_info in pkgutil.walk_packages(components.__path__, "components."):
+        module = importlib.import_module(module_info.name)
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__:
+                count += 1
+                if not obj.__dataclass_params__.frozen:
+                    mutable.add(f"{obj.__module__}.{obj.__qualname__}")
+    assert count >= 60
+    assert mutable == {"components.capacity.model.Report"}
