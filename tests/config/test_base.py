@@ -126,6 +126,13 @@ def test_retention_must_be_one_cloudwatch_accepts(days):  # RetentionDays
         + ", ".join(map(str, LOG_RETENTION_DAYS)))
 
 
+def test_retention_periods_are_the_ones_cloudwatch_logs_accepts():
+    # PutRetentionPolicy, retentionInDays: "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365,
+    # 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, and 3653" (CloudWatch Logs API reference).
+    assert LOG_RETENTION_DAYS == (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                                  2557, 2922, 3288, 3653)
+
+
 @pytest.mark.parametrize("value,shown", [(1.3, "1.3"), (16, "16"), (7.1, "7.1")])
 def test_a_version_written_as_a_yaml_number_is_refused_with_the_fix(value, shown):  # VersionString
     assert problem_with("cluster", loadBalancerControllerChart=value).startswith(

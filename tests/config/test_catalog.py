@@ -126,7 +126,11 @@ def test_the_allocatable_figures_follow_karpenters_own_formulas():
         assert size.allocatable_memory_mi == expected, name
 
 
+# Memory per class from the RDS instance class tables (Amazon RDS User Guide, "Hardware specifications").
 @pytest.mark.parametrize("name,gib", [("db.t4g.medium", 4), ("db.t3.micro", 1), ("db.r6g.large", 16),
+                                      ("db.t4g.small", 2), ("db.t4g.large", 8), ("db.m7g.large", 8),
+                                      ("db.m7g.xlarge", 16), ("db.r7g.4xlarge", 128), ("db.r7g.8xlarge", 256),
+                                      ("db.r7g.12xlarge", 384), ("db.r7g.16xlarge", 512), ("db.m6i.24xlarge", 384),
                                       ("db.m7g.2xlarge", 32), ("db.r7i.48xlarge", 1536), ("db.m6i.32xlarge", 512)])
 def test_rds_memory_per_class(name, gib):
     assert rds_memory_gib(name) == gib

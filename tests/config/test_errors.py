@@ -40,6 +40,14 @@ def test_misspelt_key_inside_a_map_entry():
         "tiketi:workloads.autoscaling.ticket-service.mx: unknown key (did you mean max?); allowed keys are min, max"]
 
 
+def test_misspelt_key_inside_a_list_entry():
+    freeze = {"schedule": "0 9 * * *", "duraton": "2h"}
+    assert problems_of(aws_config(**{"tiketi:autoscaling": {"nodePool": {"onSaleFreezes": [freeze]}}})) == [
+        "tiketi:autoscaling.nodePool.onSaleFreezes[0].duration: is required",
+        "tiketi:autoscaling.nodePool.onSaleFreezes[0].duraton: unknown key (did you mean duration?); allowed keys are "
+        "schedule, duration"]
+
+
 def test_a_key_with_nothing_close_lists_the_allowed_ones():
     assert problem_with("queue", retries=3) == (
         "tiketi:queue.retries: unknown key; allowed keys are maxReceiveCount, contentBasedDeduplication, "
@@ -115,6 +123,12 @@ def test_a_validator_quoting_a_hidden_value_is_redacted():
 ])
 def test_credential_shapes(text):
     assert looks_like_credential(text)
+
+
+def test_a_jwt_with_short_segments_is_still_a_credential():
+    # no base64 run of 20 characters: only the JWT shape (eyJ + two dot-separated segments) catches it
+    assert looks_like_credential("eyJhbGci-OiJIUzI1.eyJzdWIi-OiIxIn0.sig")
+    assert not looks_like_credential("eyJhbGci-OiJIUzI1")
 
 
 @pytest.mark.parametrize("text", [

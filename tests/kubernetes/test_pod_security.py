@@ -145,3 +145,36 @@ def test_every_container_has_the_probes_its_image_answers(stack, request):
         for container in containers(pod):
             probes = {k: container[k] for k in ("startupProbe", "readinessProbe", "livenessProbe") if k in container}
             assert probes == PROBES[container["name"]], (name, container["name"])
+
+
+# The ports each container listens on (spec 1.5 and 3.x: services 3000-3008, PostgreSQL 5432, Dragonfly
+# 6379, Kafka 9092/9093 (broker, KRaft controller), Zipkin 9411, Loki 3100 (HTTP) and 9096 (gRPC), Promtail 9080,
+# Grafana 3006; the ADOT collector's Zipkin receiver 9411 and health_check extension 13133).
+PORTS = {
+    "frontend": [("http", 3000)], "gateway-service": [("http", 3001)], "ticket-service": [("http", 3002)],
+    "payment-service": [("http", 3003)], "stats-service": [("http", 3004)], "auth-service": [("http", 3005)],
+    "queue-service": [("http", 3007)], "community-service": [("http", 3008)],
+    "postgres": [("postgres", 5432)], "dragonfly": [("redis", 6379)], "kafka": [("broker", 9092), ("controller", 9093)],
+    "zipkin": [("http", 9411)], "loki": [("http", 3100), ("grpc", 9096)], "promtail": [("http", 9080)],
+    "grafana": [("http", 3006)], "adot-collector": [("zipkin", 9411), ("health", 13133)],
+    "adot-metrics": [("health", 13133)], "render-sql": [], "psql": [],
+}
+
+
+def test_every_container_listens_on_its_spec_ports(any_stack):
+    for pod in pods(any_stack).values():
+        for container in containers(pod):
+            ports = [(p.get("name"), int(p["containerPort"])) for p in container.get("ports", [])]
+            assert ports == PORTS[container["name"]], container["name"]
+
+
+def test_every_volume_mount_names_a_volume_of_its_pod(any_stack):
+    """A mount of a volume the pod does not declare is refused by the API server, not by the schema."""
+    mounts = 0
+    for name, pod in pods(any_stack).items():
+        volumes = {v["name"] for v in pod.get("volumes", [])}
+        for container in containers(pod):
+            for mount in container.get("volumeMounts", []):
+                mounts += 1
+                assert mount["name"] in volumes, (name, container["name"], mount["name"])
+    assert mounts >= 10
