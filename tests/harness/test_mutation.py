@@ -129,3 +129,16 @@ def test_a_tier_meets_its_own_tests_first():
     first = runner.tier_tests("components/data/cache.py", files)
     assert first and all(f.startswith("tests/data/") for f in first)
     assert runner.tier_tests("__main__.py", files)[0].startswith("tests/program/")
+
+
+def test_a_file_edited_during_the_run_is_an_error_not_a_kill(tmp_path, sample, monkeypatch):
+    root, found = sample
+    monkeypatch.setattr(runner, "mutated_code", lambda lit: mutated_code(lit, root))
+    literal = next(lit for lit in found if lit.value == "tcp")
+    moved = Literal(literal.path, literal.line + 1, literal.col, literal.end_line + 1, literal.end_col,
+                    literal.value, literal.kind, literal.index)
+    scheduler = runner.Scheduler(files=[], workers=1, timeout=1.0, scratch=tmp_path)
+    reported = {}
+    scheduler.run([moved], deadline=float("inf"), report=lambda lit, result: reported.update({lit: result}))
+    assert reported == {moved: {"killed": False, "error": f"{moved.key}: the source changed since the literals "
+                                                          "were listed"}}

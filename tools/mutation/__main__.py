@@ -68,7 +68,7 @@ def select(args: argparse.Namespace, literals: list[Literal]) -> list[Literal]:
     if args.rerun:
         previous = json.loads(args.rerun.read_text())
         again = {(m["path"], m["line"], m["value_repr"]) for m in previous["mutants"]
-                 if m["status"] in ("survived", "untested")}
+                 if m["status"] in ("survived", "untested", "error")}
         chosen = [lit for lit in chosen if (lit.path, lit.line, repr(lit.value)) in again]
     low, high = args.sample
     if (low, high) != (0.0, 100.0):
@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def report(literal: Literal, result: dict) -> None:
         results[literal] = result
-        if not result["killed"]:
+        if "error" in result:
+            print(f"ERROR {result['error']}", flush=True)
+        elif not result["killed"]:
             print(f"SURVIVED {literal.path}:{literal.line}  {literal.describe()}", flush=True)
         done = len(results)
         if done % 50 == 0:
@@ -128,28 +130,33 @@ def _shown(path: Path) -> str:
 
 
 def summarise(args, chosen: list[Literal], results: dict[Literal, dict], counts: Counter, seconds: float) -> int:
-    tested = len(results)
+    errors = sum("error" in r for r in results.values())
+    tested = len(results) - errors
     killed = sum(r["killed"] for r in results.values())
     timeouts = sum(r.get("by", "").startswith("timeout") for r in results.values())
-    survivors = sorted((lit for lit, r in results.items() if not r["killed"]), key=lambda lit: (lit.path, lit.line))
+    survivors = sorted((lit for lit, r in results.items() if not r["killed"] and "error" not in r),
+                       key=lambda lit: (lit.path, lit.line))
     score = 100.0 * killed / tested if tested else 0.0
     mutants = []
     for lit in chosen:
         result = results.get(lit)
-        status = "untested" if result is None else "killed" if result["killed"] else "survived"
+        status = ("untested" if result is None else "error" if "error" in result
+                  else "killed" if result["killed"] else "survived")
         mutants.append({"path": lit.path, "line": lit.line, "value_repr": repr(lit.value), "mutation": lit.describe(),
                         "status": status, **({"by": result.get("by"), "seconds": result.get("seconds")}
                                              if result else {})})
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps({"score": round(score, 2), "tested": tested, "killed": killed,
-                                       "timeouts": timeouts, "untested": len(chosen) - tested,
+                                       "timeouts": timeouts, "errors": errors,
+                                       "untested": len(chosen) - tested - errors,
                                        "left_out_by_rule": {k: counts[k] for k in SKIPPED},
                                        "seconds": round(seconds), "mutants": mutants}, indent=1) + "\n")
     print()
     for lit in survivors:
         print(f"survivor: {lit.path}:{lit.line}  {lit.describe()}")
     print(f"\nmutation score: {score:.1f}% ({killed} killed of {tested} tested, {timeouts} by timeout; "
-          f"{len(survivors)} survived; {len(chosen) - tested} untested when the budget ran out) "
+          f"{len(survivors)} survived; {len(chosen) - tested - errors} untested when the budget ran out; "
+          f"{errors} not run: their file changed during the run) "
           f"in {seconds / 60:.1f} min; report: {_shown(args.report)}")
     return 0 if tested and score >= args.target else 1
 

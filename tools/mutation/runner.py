@@ -156,8 +156,7 @@ class _MutantFinder(importlib.abc.MetaPathFinder):
             submodule_search_locations=[str(self.path.parent)] if package else None)
 
 
-def _install(literal: Literal) -> None:
-    code = mutated_code(literal)
+def _install(literal: Literal, code) -> None:
     path = ROOT / literal.path
     if literal.path == "__main__.py":
         original = runpy.run_path
@@ -200,14 +199,14 @@ def _run_stages(stages: list[list[str]]) -> dict:
     return {"killed": False}
 
 
-def child(literal: Literal | None, stages: list[list[str]], result_path: str) -> None:
+def child(literal: Literal | None, code, stages: list[list[str]], result_path: str) -> None:
     """In the forked child: install the mutant (None: the unmutated baseline), run the stages, report."""
     os.setpgid(0, 0)  # its own group, so a timeout ends whatever it started too
     asyncio.set_event_loop(asyncio.new_event_loop())
     try:
         with _silenced():
             if literal is not None:
-                _install(literal)
+                _install(literal, code)
             result = _run_stages(stages)
     except BaseException as error:  # noqa: BLE001 - a mutant that breaks the import is killed
         result = {"killed": True, "by": f"{type(error).__name__}: {error}"[:300], "stage": 0}
@@ -242,10 +241,13 @@ class Scheduler:
         return [first, rest]
 
     def start(self, literal: Literal | None, stages: list[list[str]]) -> Job:
+        # Compiled here, before the fork: a file edited since the literals were listed is an error the
+        # parent reports (RuntimeError), never a mutant the child would count as killed.
+        code = mutated_code(literal) if literal is not None else None
         result_path = str(self.scratch / f"{os.getpid()}-{time.monotonic_ns()}.json")
         pid = os.fork()
         if pid == 0:
-            child(literal, stages, result_path)
+            child(literal, code, stages, result_path)
         return Job(literal, pid, time.monotonic(), result_path)
 
     def finish(self, job: Job) -> dict:
@@ -272,7 +274,11 @@ class Scheduler:
         while pending or running:
             while pending and len(running) < self.workers and time.monotonic() < deadline:
                 literal = pending.pop(0)
-                job = self.start(literal, self.stages(literal))
+                try:
+                    job = self.start(literal, self.stages(literal))
+                except RuntimeError as error:  # the source changed under the run
+                    report(literal, {"killed": False, "error": str(error)})
+                    continue
                 running[job.pid] = job
             if not running:
                 break
