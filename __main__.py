@@ -25,7 +25,7 @@ from components.async_ import (
     Worker,
     WorkerArgs,
 )
-from components.config import StackConfig, load_stack_config
+from components.config import StackConfig, eks_versions, load_stack_config
 from components.config.stack import BOOTSTRAP_SUFFIX
 from components.data import (
     Cache,
@@ -293,7 +293,8 @@ def build_kubernetes(config: StackConfig, base: Foundation, data: DataTier, asyn
         app_subnet_ids=network.subnet_ids["app"], eks_nodes_security_group_id=base.app_groups.eks_nodes_id,
         target_group_arns=[edge.load_balancer.target_group_arn, edge.load_balancer.frontend_target_group_arn,
                            asynchronous.internal_api.target_group_arn],
-        service_ipv4_cidr=str(config.kubernetes_service_cidr), protect=protect,
+        service_ipv4_cidr=str(config.cluster.service_ipv4_cidr) if config.cluster.service_ipv4_cidr else None,
+        protect=protect,
     ))
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     # What makes the HPAs work: metrics for them, nodes for the pods they add.
@@ -379,7 +380,7 @@ def build_observability(config: StackConfig, base: Foundation, data: DataTier, a
     collector = Collector("collector", CollectorArgs(
         region=config.aws.region, image_tag=settings.adot_collector_version, issuer=cluster.oidc,
         workloads_namespace=kubernetes.workloads.namespace, vpc_cidr=base.network.vpc_cidr,
-        api_server_cidr=config.kubernetes_api_service_cidr,
+        api_server_cidr=cluster.api_server_cidr,
         metrics_log_group_name=telemetry.log_group_names["prometheus"],
         metrics_log_group_arn=telemetry.log_group_arns["prometheus"], nodes=cluster.node_group,
     ), opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}))
@@ -524,6 +525,9 @@ def local_outputs(config: StackConfig, workloads: Workloads,
 
 
 config = load_stack_config()
+if config.cluster is not None and (notice := eks_versions.notice(config.cluster.version, config.cluster.support_type,
+                                                                 eks_versions.today())):
+    pulumi.log.warn(notice)
 outputs = build_aws(config) if config.is_aws else build_local(config)
 for key, value in {**outputs, "platform": config.platform}.items():
     pulumi.export(key, value)

@@ -26,6 +26,7 @@ its EKS support dates. Add a row here, with its source, to allow a newer version
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,9 +47,30 @@ LIFECYCLE: dict[str, Lifecycle] = {
 }
 
 
+# Judge versions as of another day (YYYY-MM-DD): the tests pin the review day with it, so the suite does not
+# turn red on the day a committed version leaves support; an operator can plan an upgrade with it.
+CALENDAR_DAY_VARIABLE = "TIKETI_EKS_CALENDAR_DAY"
+NOTICE_DAYS = 60  # how long before the end of standard support preflight and the program warn
+
+
 def today() -> date:
-    """The day versions are judged on; tests replace it (monkeypatch) to pin the calendar."""
-    return date.today()
+    """The day versions are judged on: today, or ``$TIKETI_EKS_CALENDAR_DAY``."""
+    pinned = os.environ.get(CALENDAR_DAY_VARIABLE)
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+def notice(version: str, support_type: str, on: date) -> str | None:
+    """A warning while a STANDARD cluster's version has fewer than NOTICE_DAYS of standard support left."""
+    if version not in LIFECYCLE or support_type != "STANDARD" or phase(version, on) != "standard":
+        return None
+    left = (LIFECYCLE[version].standard_ends - on).days
+    if left > NOTICE_DAYS:
+        return None
+    newer = [v for v in in_standard_support(on) if v > version] or ["a version added to eks_versions.py"]
+    return (f"tiketi:cluster.version {version} leaves EKS standard support on {LIFECYCLE[version].standard_ends} "
+            f"(in {left} days): EKS then upgrades the control plane itself and the program refuses {version} with "
+            f"supportType STANDARD; upgrade one minor version at a time to {newer[0]} before then "
+            "(docs/operations.md, Upgrading EKS)")
 
 
 def phase(version: str, on: date) -> str:

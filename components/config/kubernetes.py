@@ -73,12 +73,12 @@ class ClusterSettings(Section):
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(
         default=[], description="who may reach the API server from outside the VPC (CI, VPN); empty: private only",
         json_schema_extra=allowed("list of IPv4 CIDRs, not 0.0.0.0/0"))
-    # Pinned so NetworkPolicies can name the API Service's ClusterIP; checked and resolved in
-    # components/config/stack.py (kubernetes_service_cidr), where the VPC's range is known.
+    # Checked in components/config/stack.py (StackConfig._service_cidr), where the VPC's range is known.
+    # NetworkPolicies read the range back from the cluster, so leaving it unset is always safe.
     service_ipv4_cidr: ipaddress.IPv4Network | None = Field(
-        default=None, description="the cluster's Service (ClusterIP) range; unset: the range EKS chooses itself "
-                                  "(172.20.0.0/16 in a 10.x VPC, else 10.100.0.0/16), which an existing cluster "
-                                  "already has. Fixed at creation: a change replaces the cluster",
+        default=None, description="the cluster's Service (ClusterIP) range; unset: EKS chooses 10.100.0.0/16 or "
+                                  "172.20.0.0/16 itself. Fixed at creation: setting or changing it on an existing "
+                                  "cluster replaces the cluster unless it names the range the cluster already has",
         json_schema_extra=allowed("private (RFC 1918) block of /12 to /24, outside the VPC and 172.17.0.0/16"))
     instance_types: list[str] = Field(
         default=["m7g.large"], min_length=1, description="the node group's instance types",

@@ -75,33 +75,6 @@ class StackConfig(BaseModel):
     def name_prefix(self) -> str:
         return f"{self.project}-{self.stack}"
 
-    @property
-    def kubernetes_service_cidr(self) -> ipaddress.IPv4Network:
-        """The EKS cluster's Service range: ``tiketi:cluster.serviceIpv4Cidr``, or the one EKS picks itself.
-
-        Unset, EKS takes 172.20.0.0/16 or 10.100.0.0/16 (EKS API KubernetesNetworkConfigRequest):
-        172.20.0.0/16 when the VPC's range is in 10.0.0.0/8 (awslabs/amazon-eks-ami files/bootstrap.sh,
-        TEN_RANGE: clusterDNS 172.20.0.10 for a 10.x VPC, else 10.100.0.10). The provider keeps the field
-        Optional+Computed+ForceNew (terraform-provider-aws internal/service/eks/cluster.go), so naming the
-        range a cluster already has changes nothing, and any other range replaces the cluster.
-        """
-        if self.cluster is None or self.network is None:
-            raise ValueError("the kind stack has no EKS Service range")
-        if self.cluster.service_ipv4_cidr is not None:
-            return self.cluster.service_ipv4_cidr
-        ten = self.network.vpc_cidr.subnet_of(ipaddress.IPv4Network("10.0.0.0/8"))
-        return ipaddress.IPv4Network("172.20.0.0/16" if ten else "10.100.0.0/16")
-
-    @property
-    def kubernetes_api_service_cidr(self) -> str:
-        """The ``default/kubernetes`` Service's ClusterIP as a /32: the Service range's first address.
-
-        Pods reach the API server at this address (KUBERNETES_SERVICE_HOST); the EKS network policy
-        agent matches egress before kube-proxy's DNAT, so this, not the control plane's ENIs, is what
-        a NetworkPolicy must allow (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go).
-        """
-        return f"{self.kubernetes_service_cidr.network_address + 1}/32"
-
     @model_validator(mode="after")
     def _service_cidr(self) -> StackConfig:
         # EKS API KubernetesNetworkConfigRequest.serviceIpv4Cidr: within 10.0.0.0/8, 172.16.0.0/12 or

@@ -36,6 +36,7 @@ target groups, nothing that creates or deletes load balancers.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ class ClusterArgs:
     app_subnet_ids: Sequence[pulumi.Input[str]]
     eks_nodes_security_group_id: pulumi.Input[str]
     target_group_arns: Sequence[pulumi.Input[str]]
-    service_ipv4_cidr: str  # StackConfig.kubernetes_service_cidr: NetworkPolicies name its first address
+    service_ipv4_cidr: str | None  # tiketi:cluster.serviceIpv4Cidr; None: EKS chooses (read back from the cluster)
     protect: bool = True  # tiketi:protection.stateful: the control plane and its secrets key
 
 
@@ -108,10 +109,11 @@ class Cluster(Component):
                 endpoint_public_access=bool(settings.public_access_cidrs),
                 public_access_cidrs=[str(c) for c in settings.public_access_cidrs] or None,
             ),
-            # Pinned, so the API Service's ClusterIP is known to NetworkPolicies. Unset in config it is the
-            # range EKS chose for this VPC, so an existing cluster sees no change; ForceNew otherwise.
+            # Sent only when tiketi:cluster.serviceIpv4Cidr names a range: the field is Optional+Computed+
+            # ForceNew (terraform-provider-aws internal/service/eks/cluster.go), so left out, EKS chooses and an
+            # existing cluster keeps its range whatever it is; NetworkPolicies read it back (api_server_cidr).
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
-                service_ipv4_cidr=args.service_ipv4_cidr),
+                service_ipv4_cidr=args.service_ipv4_cidr) if args.service_ipv4_cidr else None,
             enabled_cluster_log_types=LOG_TYPES,
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)),
@@ -124,6 +126,10 @@ class Cluster(Component):
             opts=self._child(depends_on=[log_group, *role_policies], protect=args.protect,
                              delete_before_replace=True),
         )
+        # The `default/kubernetes` Service's ClusterIP (the range's first address) as a /32: pods reach the API
+        # server there, and the EKS network policy agent matches egress before kube-proxy's DNAT
+        # (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go), so policies must allow it.
+        self.api_server_cidr: pulumi.Output[str] = cluster.kubernetes_network_config.apply(_first_address)
         access = self._grant_access(cluster)
         self.oidc = self._build_oidc(cluster)
         network_addon = self._build_network_addon(cluster)
@@ -316,3 +322,9 @@ def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
                 "args": ["eks", "get-token", "--cluster-name", values[0], "--region", region],
             }}}],
         }))
+
+
+def _first_address(network_config) -> str:
+    service_range = ipaddress.IPv4Network(network_config["service_ipv4_cidr"] if isinstance(network_config, dict)
+                                          else network_config.service_ipv4_cidr)
+    return f"{service_range.network_address + 1}/32"

@@ -66,7 +66,7 @@ class CollectorArgs:
     issuer: OidcIssuer
     workloads_namespace: pulumi.Input[str]
     vpc_cidr: pulumi.Input[str]
-    api_server_cidr: str  # the `kubernetes` Service's ClusterIP /32 (StackConfig.kubernetes_api_service_cidr)
+    api_server_cidr: pulumi.Input[str]  # the `kubernetes` Service's ClusterIP /32 (Cluster.api_server_cidr)
     metrics_log_group_name: pulumi.Input[str]
     metrics_log_group_arn: pulumi.Input[str]
     # The managed node group the pods start on: Pulumi awaits the Deployments (10 minutes), so they wait for

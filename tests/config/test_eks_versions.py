@@ -45,5 +45,23 @@ def test_extended_billing_needs_the_extended_policy_and_the_extended_phase():
     assert eks_versions.extended_since("9.99", "EXTENDED", date(2026, 11, 28)) is None
 
 
-def test_today_is_the_real_calendar_day():
+def test_today_is_the_real_calendar_day_unless_pinned(monkeypatch):
+    monkeypatch.delenv(eks_versions.CALENDAR_DAY_VARIABLE)
     assert eks_versions.today() == date.today()
+    monkeypatch.setenv(eks_versions.CALENDAR_DAY_VARIABLE, "2027-03-01")
+    assert eks_versions.today() == date(2027, 3, 1)
+
+
+def test_a_standard_cluster_is_warned_sixty_days_before_its_version_leaves_standard_support():
+    assert eks_versions.notice("1.35", "STANDARD", date(2027, 1, 25)) is None  # 61 days left
+    assert eks_versions.notice("1.35", "STANDARD", date(2027, 1, 26)) == (
+        "tiketi:cluster.version 1.35 leaves EKS standard support on 2027-03-27 (in 60 days): EKS then upgrades the "
+        "control plane itself and the program refuses 1.35 with supportType STANDARD; upgrade one minor version at "
+        "a time to a version added to eks_versions.py before then (docs/operations.md, Upgrading EKS)")
+    assert eks_versions.notice("1.34", "STANDARD", date(2026, 11, 28)).startswith(
+        "tiketi:cluster.version 1.34 leaves EKS standard support on 2026-12-02 (in 4 days)")
+    assert eks_versions.notice("1.34", "STANDARD", date(2026, 11, 28)).endswith(
+        "upgrade one minor version at a time to 1.35 before then (docs/operations.md, Upgrading EKS)")
+    assert eks_versions.notice("1.35", "EXTENDED", date(2027, 3, 1)) is None  # pays for extended support instead
+    assert eks_versions.notice("1.33", "STANDARD", date(2026, 11, 28)) is None  # refused outright by the validator
+

@@ -10,12 +10,14 @@ the ClusterIP itself (the Service range's first address) must be allowed on 443.
 from __future__ import annotations
 
 import ipaddress
+import json
 
+from tools.harness.mock_engine import load_stack_config_file, run_program
 from tools.harness.render import kubernetes_objects
 from tools.harness.snapshot import Snapshot
 
-# The `kubernetes` Service's ClusterIP per stack: EKS, 172.20.0.0/16 pinned for the 10.x VPCs
-# (tiketi:cluster.serviceIpv4Cidr's default); kind's default serviceSubnet 10.96.0.0/16.
+# The `kubernetes` Service's ClusterIP per stack: EKS, the first address of the range the cluster reports
+# (the fake cloud's 172.20.0.0/16, EKS's choice for a 10.x VPC); kind's default serviceSubnet 10.96.0.0/16.
 API_SERVICE_IP = {"prod": "172.20.0.1", "staging": "172.20.0.1", "local": "10.96.0.1"}
 # Which pods use the API (a token and RBAC): the scraper's pod discovery on AWS, Promtail's on kind.
 API_CLIENTS = {"prod": {("observability", "adot-metrics")}, "staging": {("observability", "adot-metrics")},
@@ -99,8 +101,19 @@ def test_the_scraper_reaches_exactly_the_api_service_ip_not_the_service_range(aw
         policy["egress"])
 
 
-def test_the_pinned_service_range_is_the_one_eks_chose_for_a_10_x_vpc(aws_stack):
-    # 10.0.0.0/16 (prod) and 10.1.0.0/16 (staging): EKS would have taken 172.20.0.0/16 itself, so pinning it
-    # does not replace an existing cluster (the field is ForceNew).
+def test_the_service_range_is_left_to_eks_and_read_back(aws_stack):
+    # Optional+Computed+ForceNew: not sending it keeps an existing cluster's range whatever EKS chose; the
+    # scraper's policy takes the first address of the range the cluster reports (the fake cloud's 172.20.0.0/16).
     cluster = aws_stack.one("aws:eks/cluster:Cluster")
-    assert cluster.inputs["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "172.20.0.0/16"}
+    assert "kubernetesNetworkConfig" not in cluster.inputs
+
+
+def test_a_configured_service_range_is_sent_and_its_first_address_allowed():
+    raw, _ = load_stack_config_file("staging")
+    cluster = {**json.loads(raw["tiketi:cluster"]), "serviceIpv4Cidr": "10.200.0.0/20"}
+    snap = Snapshot(run_program("staging", {"tiketi:cluster": json.dumps(cluster)}))
+    assert snap.one("aws:eks/cluster:Cluster").inputs["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "10.200.0.0/20"}
+    [policy] = [m["spec"] for _, m in kubernetes_objects(snap)
+                if m["kind"] == "NetworkPolicy" and m["metadata"]["name"] == "allow-scraper"]
+    assert {"to": [{"ipBlock": {"cidr": "10.200.0.1/32"}}], "ports": [{"protocol": "TCP", "port": 443}]} in (
+        policy["egress"])

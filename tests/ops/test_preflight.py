@@ -93,3 +93,13 @@ def test_every_deploy_and_preview_job_runs_the_preflight_before_pulumi():
             preflights = [i for i, s in enumerate(steps) if "make preflight" in s.get("run", "")]
             assert preflights and preflights[0] < pulumi[0], path.name
     assert jobs == 3  # deploy staging, deploy prod, preview (a matrix of both)
+
+
+def test_preflight_warns_sixty_days_before_the_cluster_version_leaves_standard_support(capsys, monkeypatch):
+    monkeypatch.setenv("TIKETI_EKS_CALENDAR_DAY", "2027-02-15")
+    preflight.main(["--stack", "prod"])
+    assert ("preflight prod: warning: tiketi:cluster.version 1.35 leaves EKS standard support on 2027-03-27 (in 40 "
+            "days)") in capsys.readouterr().err
+    monkeypatch.setenv("TIKETI_EKS_CALENDAR_DAY", "2026-11-28")
+    preflight.main(["--stack", "prod"])
+    assert "warning" not in capsys.readouterr().err

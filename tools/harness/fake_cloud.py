@@ -196,6 +196,10 @@ def _eks_cluster(cloud: FakeCloud, name: str, state: dict) -> dict:
             "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm9mZmxpbmUtcmVuZGVyCi0tLS0tRU5E"},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{cloud.region}.amazonaws.com/id/{oidc_id}"}]}],
             "vpcConfig": {**state.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{_short_hash(name, 17)}"},
+            # Left out, EKS picks 10.100.0.0/16 or 172.20.0.0/16 (CreateCluster API); this account's clusters got
+            # the second, the one a 10.x VPC gets (awslabs/amazon-eks-ami bootstrap.sh, TEN_RANGE).
+            "kubernetesNetworkConfig": {"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4",
+                                        **state.get("kubernetesNetworkConfig", {})},
             "arn": f"arn:aws:eks:{cloud.region}:{ACCOUNT_ID}:cluster/{state['name']}"}
 
 
