@@ -236,3 +236,29 @@ def test_cluster_script_names_what_is_missing(tmp_path):
                             env={"PATH": str(bin_dir), "HOME": str(tmp_path)}, check=False)
     assert result.returncode == 127
     assert "error: missing docker kind pulumi" in result.stderr
+
+
+# Every Service of the kind stack: type and (name, port, targetPort, nodePort), spec 1.5's ports and NodePorts.
+LOCAL_SERVICES = {
+    "frontend": ("NodePort", [("http", 3000, "http", 30000)]),
+    "gateway-service": ("NodePort", [("http", 3001, "http", 30001)]),
+    "ticket-service": ("ClusterIP", [("http", 3002, "http", None)]),
+    "payment-service": ("ClusterIP", [("http", 3003, "http", None)]),
+    "stats-service": ("ClusterIP", [("http", 3004, "http", None)]),
+    "auth-service": ("ClusterIP", [("http", 3005, "http", None)]),
+    "queue-service": ("ClusterIP", [("http", 3007, "http", None)]),
+    "community-service": ("ClusterIP", [("http", 3008, "http", None)]),
+    "postgres-spring": ("NodePort", [("postgres", 5432, 5432, 30432)]),
+    "dragonfly-spring": ("ClusterIP", [("redis", 6379, 6379, None)]),
+    "kafka-spring": ("ClusterIP", [("broker", 9092, 9092, None)]),
+    "zipkin-spring": ("NodePort", [("http", 9411, 9411, 30411)]),
+    "loki-service": ("ClusterIP", [("http", 3100, 3100, None), ("grpc", 9096, 9096, None)]),
+    "grafana": ("NodePort", [("http", 3006, 3006, 30006)]),
+}
+
+
+def test_every_local_service_exposes_its_spec_ports(local):
+    found = {name: (s["spec"].get("type"), [(p.get("name"), p["port"], p.get("targetPort"), p.get("nodePort"))
+                                            for p in s["spec"]["ports"]])
+             for name, s in of_kind(local, "Service").items()}
+    assert found == LOCAL_SERVICES
