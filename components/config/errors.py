@@ -83,7 +83,7 @@ def may_be_secret(key: str, value: Any, secret_keys: Collection[str] = ()) -> bo
     if top_level_key(key) in secret_keys:
         return True
     texts = list(_strings(value))
-    name = key.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+    name = re.split(r"[.:]", key)[-1]  # the last part of tiketi:cache.authToken or aws:secretKey
     # authTokenUpdateStrategy names how a token is applied (ROTATE/SET), not a token: its value is shown.
     if texts and _SECRET_KEY_NAME.search(name) and not name.endswith("UpdateStrategy"):
         return True
