@@ -40,6 +40,8 @@ def test_what_a_field_allows_in_words():
     assert keys["version"].allowed == ("quoted `1.32` to `1.35` (the ones whose extended support has not ended: "
                                        "eks_versions.py); past standard support only with supportType EXTENDED")
     assert describe_type(bool) == "`true` \\| `false`"
+    assert (describe_type(int), describe_type(float), describe_type(list[str]), describe_type(dict[str, int])) == (
+        "integer", "number", "list of text", "map of text to integer")
     assert {k.path: k.allowed for k in leaf_keys(CacheSettings)}["nodes"] == "1–6"
 
 
