@@ -132,8 +132,8 @@ def test_quantities():
     assert (capacity.memory_mebibytes("256Mi"), capacity.memory_mebibytes("1Gi"),
             capacity.memory_mebibytes("1G")) == (256, 1024, 954)
     # every suffix Kubernetes defines (binary Ki..Ti, decimal K..G, plain bytes), rounded up to whole MiB
-    assert [capacity.memory_mebibytes(q) for q in ("2048Ki", "1Ti", "1500K", "500M", "2G", "1048576", "1")] == [
-        2, 1048576, 2, 477, 1908, 1, 1]
+    assert [capacity.memory_mebibytes(q) for q in ("2048Ki", "1025Ki", "1Ti", "1500K", "1048576K", "500M", "2G",
+                                                   "1048576", "1")] == [2, 2, 1048576, 2, 1000, 477, 1908, 1, 1]
 
 
 # --- failing cases: the render fails a stack that cannot hold its own maximums -----------------------------
