@@ -25,7 +25,7 @@ from components.async_ import (
     Worker,
     WorkerArgs,
 )
-from components.config import StackConfig, eks_versions, load_stack_config
+from components.config import StackConfig, load_stack_config
 from components.config.stack import BOOTSTRAP_SUFFIX
 from components.data import (
     Cache,
@@ -525,8 +525,7 @@ def local_outputs(config: StackConfig, workloads: Workloads,
 
 
 config = load_stack_config()
-if config.cluster is not None and (notice := eks_versions.notice(config.cluster.version, config.cluster.support_type,
-                                                                 eks_versions.today())):
+if config.cluster is not None and (notice := config.cluster.support_notice()):
     pulumi.log.warn(notice)
 outputs = build_aws(config) if config.is_aws else build_local(config)
 for key, value in {**outputs, "platform": config.platform}.items():

@@ -165,6 +165,10 @@ class ClusterSettings(Section):
                 "the identity running Pulumi needs one to apply the Kubernetes objects")
         return self
 
+    def support_notice(self) -> str | None:
+        """The warning preflight and the program give before this version leaves standard support."""
+        return eks_versions.notice(self.version, self.support_type, eks_versions.today())
+
     @model_validator(mode="after")
     def _support(self) -> ClusterSettings:
         on = eks_versions.today()

@@ -324,7 +324,5 @@ def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
         }))
 
 
-def _first_address(network_config) -> str:
-    service_range = ipaddress.IPv4Network(network_config["service_ipv4_cidr"] if isinstance(network_config, dict)
-                                          else network_config.service_ipv4_cidr)
-    return f"{service_range.network_address + 1}/32"
+def _first_address(network_config: aws.eks.outputs.ClusterKubernetesNetworkConfig) -> str:
+    return f"{ipaddress.IPv4Network(network_config.service_ipv4_cidr).network_address + 1}/32"

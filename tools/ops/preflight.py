@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from components.config import ConfigError, eks_versions, parse_stack_config
+from components.config import ConfigError, parse_stack_config
 from tools.harness.mock_engine import PROJECT, ProgramError, load_stack_config_file
 from tools.harness.policy_check import config_placeholders
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"preflight {stack}: {error}", file=sys.stderr)
         return 1
     if parsed.cluster is not None:
-        warning = eks_versions.notice(parsed.cluster.version, parsed.cluster.support_type, eks_versions.today())
+        warning = parsed.cluster.support_notice()
         if warning:
             print(f"preflight {stack}: warning: {warning}", file=sys.stderr)
     found = config_placeholders(config, secret_keys)
